@@ -1,0 +1,1 @@
+"""augbench.gan."""

@@ -1,0 +1,273 @@
+"""The main window: one workbench with a current data set and one tab per task.
+
+Tabs are plug-ins: each module ``augbench.gui.tab_<name>`` listed in
+:data:`TAB_MODULES` that exists defines ``TAB_TITLE`` and ``create_tab(shell)``.
+A later issue adds its tab by adding its module, without touching the others.
+A tab may implement ``open_path(path)`` (another tab hands it a folder),
+``on_dataset_changed(info)`` and ``accept_drop(paths) -> bool``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from PyQt5.QtCore import QObject, QSettings, Qt, pyqtSignal
+from PyQt5.QtWidgets import (
+    QAction,
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from augbench.core.dataset import DatasetInfo, scan_dataset
+from augbench.core.errors import AugbenchError
+from augbench.gui.widgets import BarChart
+
+TAB_MODULES = ("augment", "label", "crawl", "style", "synthesize", "benchmark")
+MAX_RECENT = 8
+
+
+class DatasetModel(QObject):
+    """The current data set of the workbench (path + scan), shared by every tab."""
+
+    changed = pyqtSignal(object)  # DatasetInfo | None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.info: DatasetInfo | None = None
+
+    @property
+    def path(self) -> Path | None:
+        return self.info.root if self.info else None
+
+    def open(self, path: str | os.PathLike[str]) -> DatasetInfo:
+        self.info = scan_dataset(path)
+        self.changed.emit(self.info)
+        return self.info
+
+    def refresh(self) -> None:
+        if self.info is not None:
+            self.open(self.info.root)
+
+
+class DatasetPanel(QWidget):
+    """Side panel: where the data set is, its layout, label format and class counts."""
+
+    def __init__(self, model: DatasetModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.path_label = QLabel("No data set open.\nFile > Open data set, or drop a folder anywhere.")
+        self.path_label.setWordWrap(True)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.chart = BarChart(title="images per class")
+        self.chart.setMinimumHeight(180)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.path_label)
+        lay.addWidget(self.summary)
+        lay.addWidget(self.chart, 1)
+        model.changed.connect(self.update_from)
+
+    def update_from(self, info: DatasetInfo | None) -> None:
+        if info is None:
+            return
+        self.path_label.setText(f"<b>{info.root.name}</b><br><small>{info.root}</small>")
+        parts = [f"{len(info.items)} images", f"layout: {info.layout}", f"labels: {info.label_format}"]
+        if info.n_labels:
+            parts.append(f"{info.n_labels} label files")
+        if info.n_masks:
+            parts.append(f"{info.n_masks} masks")
+        if info.box_classes:
+            parts.append("box classes: " + ", ".join(info.box_classes[:12]))
+        self.summary.setText("\n".join(parts))
+        counts = info.class_counts()
+        if counts:
+            self.chart.set_data(list(counts), list(counts.values()))
+        else:
+            self.chart.set_data(["(flat folder)"], [len(info.items)])
+
+
+class MainWindow(QMainWindow):
+    """The workbench shell: menus, current data set, side panel, tabs."""
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("augbench")
+        self.resize(1280, 820)
+        self.setAcceptDrops(True)
+        self.settings = settings or QSettings("augbench", "augbench")
+        self.dataset = DatasetModel()
+        self.tabs = QTabWidget()
+        self.setCentralWidget(self.tabs)
+        self.panel = DatasetPanel(self.dataset)
+        dock = QDockWidget("Data set", self)
+        dock.setObjectName("dataset-dock")
+        dock.setWidget(self.panel)
+        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        self.addDockWidget(Qt.LeftDockWidgetArea, dock)
+        self.tab_widgets: dict[str, QWidget] = {}
+        self._build_menus()
+        self._load_tabs()
+        self.dataset.changed.connect(self._broadcast_dataset)
+        geo = self.settings.value("window/geometry")
+        if geo is not None:
+            self.restoreGeometry(geo)
+        idx = self.settings.value("window/tab", 0, type=int)
+        if 0 <= idx < self.tabs.count():
+            self.tabs.setCurrentIndex(idx)
+
+    # ------------------------------------------------------------------ tabs
+    def _load_tabs(self) -> None:
+        for name in TAB_MODULES:
+            modname = f"augbench.gui.tab_{name}"
+            if importlib.util.find_spec(modname) is None:
+                continue
+            mod = importlib.import_module(modname)
+            widget = mod.create_tab(self)
+            widget.setObjectName(f"tab-{name}")
+            self.tab_widgets[name] = widget
+            self.tabs.addTab(widget, getattr(mod, "TAB_TITLE", name.title()))
+
+    def tab(self, name: str) -> QWidget:
+        return self.tab_widgets[name]
+
+    def open_in_tab(self, name: str, path: str | os.PathLike[str]) -> None:
+        """Switch to tab ``name`` and hand it ``path`` (one-click hand-over between tabs)."""
+        widget = self.tab_widgets.get(name)
+        if widget is None:
+            raise AugbenchError(f"there is no {name!r} tab")
+        self.tabs.setCurrentWidget(widget)
+        if hasattr(widget, "open_path"):
+            widget.open_path(Path(path))
+        else:
+            self.open_dataset(path)
+
+    def _broadcast_dataset(self, info: DatasetInfo | None) -> None:
+        for w in self.tab_widgets.values():
+            if hasattr(w, "on_dataset_changed"):
+                w.on_dataset_changed(info)
+
+    # ------------------------------------------------------------------ data set
+    def open_dataset(self, path: str | os.PathLike[str]) -> DatasetInfo | None:
+        try:
+            info = self.dataset.open(path)
+        except AugbenchError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            QMessageBox.warning(self, "augbench", str(exc)) if self.isVisible() else None
+            return None
+        self._remember(str(Path(path).resolve()))
+        self.statusBar().showMessage(f"opened {path}: {len(info.items)} images", 5000)
+        return info
+
+    def recent_folders(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [v for v in (value or []) if v]
+
+    def _remember(self, path: str) -> None:
+        recent = [p for p in self.recent_folders() if p != path]
+        recent.insert(0, path)
+        self.settings.setValue("recent", recent[:MAX_RECENT])
+        self._fill_recent_menu()
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        act = QAction("&Open data set…", self)
+        act.setShortcut("Ctrl+O")
+        act.triggered.connect(self._choose_dataset)
+        file_menu.addAction(act)
+        self.recent_menu = QMenu("Open &recent", self)
+        file_menu.addMenu(self.recent_menu)
+        self._fill_recent_menu()
+        refresh = QAction("Re&scan data set", self)
+        refresh.setShortcut("F5")
+        refresh.triggered.connect(self.dataset.refresh)
+        file_menu.addAction(refresh)
+        file_menu.addSeparator()
+        quit_act = QAction("&Quit", self)
+        quit_act.setShortcut("Ctrl+Q")
+        quit_act.triggered.connect(self.close)
+        file_menu.addAction(quit_act)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About augbench", self)
+        about.triggered.connect(
+            lambda: QMessageBox.about(self, "augbench", "augbench — augment, crawl, label, style, synthesize, benchmark.")
+        )
+        help_menu.addAction(about)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent_folders():
+            a = self.recent_menu.addAction(path)
+            a.triggered.connect(lambda _=False, p=path: self.open_dataset(p))
+        self.recent_menu.setEnabled(bool(self.recent_folders()))
+
+    def _choose_dataset(self) -> None:
+        start = self.recent_folders()[0] if self.recent_folders() else str(Path.home())
+        path = QFileDialog.getExistingDirectory(self, "Open data set", start)
+        if path:
+            self.open_dataset(path)
+
+    # ------------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, event: Any) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: Any) -> None:  # noqa: N802
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        self.handle_drop(paths)
+        event.acceptProposedAction()
+
+    def handle_drop(self, paths: list[Path]) -> None:
+        """A folder becomes the current data set; files go to the current tab if it wants them."""
+        if not paths:
+            return
+        current = self.tabs.currentWidget()
+        if current is not None and hasattr(current, "accept_drop") and current.accept_drop(paths):
+            return
+        folder = paths[0] if paths[0].is_dir() else paths[0].parent
+        self.open_dataset(folder)
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/tab", self.tabs.currentIndex())
+        for w in self.tab_widgets.values():
+            if hasattr(w, "shutdown"):
+                w.shutdown()
+        super().closeEvent(event)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``augbench-gui [FOLDER]``."""
+    argv = list(sys.argv if argv is None else argv)
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and "QT_QPA_PLATFORM" not in os.environ:
+        sys.stderr.write(
+            "augbench-gui: no display found. Run it on a desktop, under Xvfb (xvfb-run augbench-gui),\n"
+            "or use the headless CLI: `augbench demo` / `augbench run JOB.yaml`.\n"
+        )
+        return 2
+    app = QApplication.instance() or QApplication(argv)
+    app.setApplicationName("augbench")
+    win = MainWindow()
+    if len(argv) > 1:
+        win.open_dataset(argv[1])
+    win.show()
+    return app.exec_()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,101 @@
+"""The one QThread worker that runs any job runner off the GUI thread.
+
+It turns the runner's ``progress`` calls, its result, a cancel and an error
+into Qt signals; ``finished`` is always emitted last (the superqt thread
+worker contract), so a tab can re-enable its buttons in one place.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any, Callable
+
+from PyQt5.QtCore import QObject, QThread, pyqtSignal
+
+from augbench.core.errors import Cancelled
+from augbench.core.jobs import JobResult, run_job
+from augbench.core.progress import CancelToken, Progress
+
+
+class _Runner(QObject):
+    progress = pyqtSignal(object)  # Progress
+    result = pyqtSignal(object)  # JobResult or any return value
+    error = pyqtSignal(str, str)  # message, traceback
+    cancelled = pyqtSignal(object)  # partial JobResult or None
+    done = pyqtSignal()
+
+    def __init__(self, fn: Callable[..., Any], cancel: CancelToken) -> None:
+        super().__init__()
+        self._fn = fn
+        self._cancel = cancel
+
+    def run(self) -> None:
+        try:
+            out = self._fn(progress=self.progress.emit, cancel=self._cancel)
+        except Cancelled as exc:
+            self.cancelled.emit(getattr(exc, "result", None))
+        except Exception as exc:  # noqa: BLE001 - every failure must reach the GUI as a message
+            self.error.emit(str(exc) or type(exc).__name__, traceback.format_exc())
+        else:
+            if isinstance(out, JobResult) and out.status == "cancelled":
+                self.cancelled.emit(out)
+            else:
+                self.result.emit(out)
+        finally:
+            self.done.emit()
+
+
+class JobWorker(QObject):
+    """Run a job config (or any ``fn(progress=, cancel=)``) in a QThread.
+
+    Signals: ``progress(Progress)``, ``result(object)``, ``error(str, str)``,
+    ``cancelled(object)``, ``finished()`` (always, after the others).
+    """
+
+    progress = pyqtSignal(object)
+    result = pyqtSignal(object)
+    error = pyqtSignal(str, str)
+    cancelled = pyqtSignal(object)
+    finished = pyqtSignal()
+
+    def __init__(self, job: Any = None, fn: Callable[..., Any] | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        if (job is None) == (fn is None):
+            raise ValueError("give either a job config or a function")
+        self.cancel_token = CancelToken()
+        if fn is None:
+            cfg = job
+
+            def fn(progress: Callable[[Progress], None], cancel: CancelToken) -> JobResult:
+                return run_job(cfg, progress=progress, cancel=cancel)
+
+        self._thread = QThread()
+        self._runner = _Runner(fn, self.cancel_token)
+        self._runner.moveToThread(self._thread)
+        self._thread.started.connect(self._runner.run)
+        self._runner.progress.connect(self.progress)
+        self._runner.result.connect(self.result)
+        self._runner.error.connect(self.error)
+        self._runner.cancelled.connect(self.cancelled)
+        self._runner.done.connect(self._thread.quit)
+        self._thread.finished.connect(self._on_thread_finished)
+        self._running = False
+
+    def start(self) -> None:
+        self._running = True
+        self._thread.start()
+
+    def cancel(self) -> None:
+        """Ask the runner to stop at its next safe point (never kills the thread)."""
+        self.cancel_token.cancel()
+
+    @property
+    def is_running(self) -> bool:
+        return self._running
+
+    def wait(self, msecs: int = 30000) -> bool:
+        return self._thread.wait(msecs)
+
+    def _on_thread_finished(self) -> None:
+        self._running = False
+        self.finished.emit()

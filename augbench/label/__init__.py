@@ -1,0 +1,1 @@
+"""Qt-free annotation model and label file formats (YOLO, Pascal VOC)."""

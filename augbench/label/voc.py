@@ -1,0 +1,129 @@
+"""Pascal VOC xml as LabelImg reads and writes it.
+
+Parsed with defusedxml so a DOCTYPE with entities (billion laughs, external
+entities) is refused instead of expanded. Boxes outside the image are clipped
+and reported in ``ann.warnings``.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import defusedxml.ElementTree as DET
+from defusedxml import DefusedXmlException
+
+from augbench.core.atomic import atomic_write_text
+from augbench.core.errors import LabelFormatError
+from augbench.label.types import Box, ImageAnnotation
+
+
+def _num(node: ET.Element | None, tag: str, path: object) -> float:
+    child = node.find(tag) if node is not None else None
+    if child is None or child.text is None:
+        raise LabelFormatError(path, f"missing <{tag}>")
+    try:
+        return float(child.text.strip())
+    except ValueError:
+        raise LabelFormatError(path, f"<{tag}> is not a number: {child.text!r}") from None
+
+
+def _flag(node: ET.Element, tag: str) -> bool:
+    child = node.find(tag)
+    return child is not None and (child.text or "").strip() in ("1", "true", "True")
+
+
+def parse_voc(data: bytes | str, *, path: str | Path = "<voc>", image_path: str | Path | None = None,
+              image_size: tuple[int, int] | None = None) -> ImageAnnotation:
+    """Parse VOC xml; ``image_size`` (w, h) overrides a missing/zero <size>."""
+    try:
+        root = DET.fromstring(data, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise LabelFormatError(path, f"refused unsafe XML ({type(exc).__name__}: DTD/entities are not allowed)") from None
+    except ET.ParseError as exc:
+        raise LabelFormatError(path, f"malformed XML: {exc}") from None
+    if root.tag != "annotation":
+        raise LabelFormatError(path, f"root element is <{root.tag}>, expected <annotation>")
+    size = root.find("size")
+    w = h = 0
+    depth = 3
+    if size is not None:
+        try:
+            w, h = int(_num(size, "width", path)), int(_num(size, "height", path))
+            d = size.find("depth")
+            depth = int(float(d.text)) if d is not None and d.text else 3
+        except LabelFormatError:
+            w = h = 0
+    if (w <= 0 or h <= 0) and image_size is not None:
+        w, h = image_size
+    if w <= 0 or h <= 0:
+        raise LabelFormatError(path, "no usable <size> and no image to read it from")
+    if image_size is not None and (w, h) != tuple(image_size):
+        # EXIF-rotated photos: trust the displayed image over a stale <size>.
+        w, h = image_size
+    fn = root.findtext("filename") or ""
+    ipath = Path(image_path) if image_path is not None else Path(path).with_name(fn)
+    ann = ImageAnnotation(ipath, w, h, depth)
+    verified = root.get("verified")
+    ann.verified = verified in ("yes", "true", "1")
+    for i, obj in enumerate(root.findall("object"), start=1):
+        name = (obj.findtext("name") or "").strip()
+        if not name:
+            raise LabelFormatError(path, f"object {i} has no <name>")
+        bb = obj.find("bndbox")
+        if bb is None:
+            raise LabelFormatError(path, f"object {i} ({name}) has no <bndbox>")
+        x1, y1, x2, y2 = (_num(bb, t, path) for t in ("xmin", "ymin", "xmax", "ymax"))
+        box = Box(x1, y1, x2, y2, name, _flag(obj, "difficult"), _flag(obj, "truncated")).normalized()
+        if box.width <= 0 or box.height <= 0:
+            raise LabelFormatError(path, f"object {i} ({name}) has zero width or height")
+        if not box.is_inside(w, h, tol=0.5):
+            box = box.clipped(w, h)
+            if box.area <= 0:
+                raise LabelFormatError(path, f"object {i} ({name}) lies entirely outside the {w}x{h} image")
+            ann.warnings.append(f"object {i} ({name}) was outside the {w}x{h} image and was clipped")
+        ann.boxes.append(box)
+    return ann
+
+
+def read_voc(path: str | Path, image_path: str | Path | None = None, image_size: tuple[int, int] | None = None) -> ImageAnnotation:
+    path = Path(path)
+    return parse_voc(path.read_bytes(), path=path, image_path=image_path, image_size=image_size)
+
+
+def format_voc(ann: ImageAnnotation) -> str:
+    """VOC xml in LabelImg's layout (integer corners, 1-based like LabelImg)."""
+    root = ET.Element("annotation")
+    if ann.verified:
+        root.set("verified", "yes")
+    ET.SubElement(root, "folder").text = ann.image_path.parent.name
+    ET.SubElement(root, "filename").text = ann.image_path.name
+    ET.SubElement(root, "path").text = str(ann.image_path)
+    src = ET.SubElement(root, "source")
+    ET.SubElement(src, "database").text = "Unknown"
+    size = ET.SubElement(root, "size")
+    ET.SubElement(size, "width").text = str(int(ann.width))
+    ET.SubElement(size, "height").text = str(int(ann.height))
+    ET.SubElement(size, "depth").text = str(int(ann.depth))
+    ET.SubElement(root, "segmented").text = "0"
+    for b in ann.boxes:
+        b = b.clipped(ann.width, ann.height)
+        if b.area <= 0:
+            continue
+        obj = ET.SubElement(root, "object")
+        ET.SubElement(obj, "name").text = b.label
+        ET.SubElement(obj, "pose").text = "Unspecified"
+        truncated = b.truncated or b.x1 <= 0 or b.y1 <= 0 or b.x2 >= ann.width or b.y2 >= ann.height
+        ET.SubElement(obj, "truncated").text = "1" if truncated else "0"
+        ET.SubElement(obj, "difficult").text = "1" if b.difficult else "0"
+        bb = ET.SubElement(obj, "bndbox")
+        ET.SubElement(bb, "xmin").text = str(max(1, int(round(b.x1))))
+        ET.SubElement(bb, "ymin").text = str(max(1, int(round(b.y1))))
+        ET.SubElement(bb, "xmax").text = str(int(round(b.x2)))
+        ET.SubElement(bb, "ymax").text = str(int(round(b.y2)))
+    ET.indent(root, space="\t")
+    return ET.tostring(root, encoding="unicode") + "\n"
+
+
+def write_voc(path: str | Path, ann: ImageAnnotation) -> Path:
+    return atomic_write_text(path, format_voc(ann))
