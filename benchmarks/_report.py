@@ -18,7 +18,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 DOC = ROOT / "docs" / "benchmarks.md"
-HEADER = "# augbench benchmarks\n\nEvery figure below was measured by a script in `benchmarks/` that runs augbench and a peer in the same run.\n"
+HEADER = (
+    "# augbench benchmarks\n\n"
+    "Every figure below was measured by a script in `benchmarks/` that runs augbench and a peer in the same run.\n"
+)
 
 
 def machine() -> dict[str, Any]:
@@ -39,7 +42,8 @@ def write_results(name: str, data: dict[str, Any], markdown: str) -> Path:
     with open(lock, "w") as lk:
         fcntl.flock(lk, fcntl.LOCK_EX)
         text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
-        block = f"<!-- BEGIN {name} -->\n{markdown.strip()}\n\n_Raw numbers: `benchmarks/results/{name}.json` ({payload['machine']['date']})._\n<!-- END {name} -->"
+        stamp = f"_Raw numbers: `benchmarks/results/{name}.json` ({payload['machine']['date']})._"
+        block = f"<!-- BEGIN {name} -->\n{markdown.strip()}\n\n{stamp}\n<!-- END {name} -->"
         pattern = re.compile(rf"<!-- BEGIN {re.escape(name)} -->.*?<!-- END {re.escape(name)} -->", re.S)
         text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
         DOC.write_text(text, encoding="utf-8")

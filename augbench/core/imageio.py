@@ -25,7 +25,7 @@ IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 # Refuse decompression bombs with a clear error, but allow large scans.
 Image.MAX_IMAGE_PIXELS = 200_000_000
 
-Mode = Literal["rgb", "gray"]
+Mode = Literal["rgb", "gray", "auto"]  # auto: grey stays grey, everything else RGB
 
 
 def is_image_file(path: str | os.PathLike[str]) -> bool:
@@ -48,8 +48,13 @@ def _to_uint8(arr: np.ndarray) -> np.ndarray:
     return arr.astype(np.uint8)
 
 
+_GREY_MODES = ("L", "1", "I;16", "I;16B", "I;16L", "I", "F")
+
+
 def pil_to_array(img: Image.Image, mode: Mode = "rgb") -> np.ndarray:
     """Convert an (already EXIF-transposed) PIL image to uint8 RGB or grey."""
+    if mode == "auto":
+        mode = "gray" if img.mode in _GREY_MODES else "rgb"
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         arr = _to_uint8(np.asarray(img))
         if mode == "gray":

@@ -23,7 +23,6 @@ from PyQt5.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QLabel,
-    QListWidget,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -63,6 +62,23 @@ class DatasetModel(QObject):
             self.open(self.info.root)
 
 
+def box_counts(info: DatasetInfo, limit: int = 3000) -> dict[str, int]:
+    """Boxes per class over the first ``limit`` label files (unreadable files are ignored here)."""
+    from collections import Counter
+
+    from augbench.core.imageio import image_size
+    from augbench.label.io import read_labels
+
+    counts: Counter[str] = Counter()
+    for item in [i for i in info.items if i.label_file is not None][:limit]:
+        try:
+            ann = read_labels(item.label_file, item.image, image_size(item.image), info.box_classes)
+        except AugbenchError:
+            continue
+        counts.update(b.label for b in ann.boxes)
+    return dict(sorted(counts.items()))
+
+
 class DatasetPanel(QWidget):
     """Side panel: where the data set is, its layout, label format and class counts."""
 
@@ -95,9 +111,15 @@ class DatasetPanel(QWidget):
         self.summary.setText("\n".join(parts))
         counts = info.class_counts()
         if counts:
+            self.chart.title = "images per class"
             self.chart.set_data(list(counts), list(counts.values()))
         else:
-            self.chart.set_data(["(flat folder)"], [len(info.items)])
+            boxes = box_counts(info)
+            self.chart.title = "boxes per class" if boxes else "images"
+            if boxes:
+                self.chart.set_data(list(boxes), list(boxes.values()))
+            else:
+                self.chart.set_data(["images"], [len(info.items)])
 
 
 class MainWindow(QMainWindow):
@@ -116,6 +138,7 @@ class MainWindow(QMainWindow):
         dock = QDockWidget("Data set", self)
         dock.setObjectName("dataset-dock")
         dock.setWidget(self.panel)
+        self.panel.setMinimumWidth(230)
         dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
         self.addDockWidget(Qt.LeftDockWidgetArea, dock)
         self.tab_widgets: dict[str, QWidget] = {}

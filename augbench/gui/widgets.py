@@ -182,7 +182,8 @@ class LineChart(QWidget):
         p.drawText(QRectF(0, h - bottom - 8, left - 2, 12), Qt.AlignRight, _fmt(y0))
 
         def to_px(x: float, y: float) -> QPointF:
-            return QPointF(left + (x - x0) / (x1 - x0) * (w - left - right), top + (1 - (y - y0) / (y1 - y0)) * (h - top - bottom))
+            px = left + (x - x0) / (x1 - x0) * (w - left - right)
+            return QPointF(px, top + (1 - (y - y0) / (y1 - y0)) * (h - top - bottom))
 
         for i, (name, s) in enumerate(self.series.items()):
             color = QColor(PALETTE[i % len(PALETTE)])

@@ -22,7 +22,9 @@ def format_of(label_file: Path) -> BoxFormat:
     raise LabelFormatError(label_file, f"unknown label format {suffix!r} (expected .txt or .xml)")
 
 
-def read_labels(label_file: Path, image_path: Path, image_size: tuple[int, int], classes: Sequence[str]) -> ImageAnnotation:
+def read_labels(
+    label_file: Path, image_path: Path, image_size: tuple[int, int], classes: Sequence[str]
+) -> ImageAnnotation:
     """Read a YOLO or VOC file for an image of ``image_size`` (w, h) as displayed."""
     fmt = format_of(label_file)
     if fmt == "yolo":

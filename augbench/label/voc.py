@@ -39,7 +39,8 @@ def parse_voc(data: bytes | str, *, path: str | Path = "<voc>", image_path: str 
     try:
         root = DET.fromstring(data, forbid_dtd=True)
     except DefusedXmlException as exc:
-        raise LabelFormatError(path, f"refused unsafe XML ({type(exc).__name__}: DTD/entities are not allowed)") from None
+        reason = f"refused unsafe XML ({type(exc).__name__}: DTD/entities are not allowed)"
+        raise LabelFormatError(path, reason) from None
     except ET.ParseError as exc:
         raise LabelFormatError(path, f"malformed XML: {exc}") from None
     if root.tag != "annotation":
@@ -86,7 +87,9 @@ def parse_voc(data: bytes | str, *, path: str | Path = "<voc>", image_path: str 
     return ann
 
 
-def read_voc(path: str | Path, image_path: str | Path | None = None, image_size: tuple[int, int] | None = None) -> ImageAnnotation:
+def read_voc(
+    path: str | Path, image_path: str | Path | None = None, image_size: tuple[int, int] | None = None
+) -> ImageAnnotation:
     path = Path(path)
     return parse_voc(path.read_bytes(), path=path, image_path=image_path, image_size=image_size)
 
@@ -110,17 +113,20 @@ def format_voc(ann: ImageAnnotation) -> str:
         b = b.clipped(ann.width, ann.height)
         if b.area <= 0:
             continue
+        xmin, ymin = max(1, int(round(b.x1))), max(1, int(round(b.y1)))
+        xmax, ymax = int(round(b.x2)), int(round(b.y2))
         obj = ET.SubElement(root, "object")
         ET.SubElement(obj, "name").text = b.label
         ET.SubElement(obj, "pose").text = "Unspecified"
-        truncated = b.truncated or b.x1 <= 0 or b.y1 <= 0 or b.x2 >= ann.width or b.y2 >= ann.height
+        # LabelImg's rule: a box touching an image edge is truncated.
+        truncated = b.truncated or xmin == 1 or ymin == 1 or xmax >= ann.width or ymax >= ann.height
         ET.SubElement(obj, "truncated").text = "1" if truncated else "0"
         ET.SubElement(obj, "difficult").text = "1" if b.difficult else "0"
         bb = ET.SubElement(obj, "bndbox")
-        ET.SubElement(bb, "xmin").text = str(max(1, int(round(b.x1))))
-        ET.SubElement(bb, "ymin").text = str(max(1, int(round(b.y1))))
-        ET.SubElement(bb, "xmax").text = str(int(round(b.x2)))
-        ET.SubElement(bb, "ymax").text = str(int(round(b.y2)))
+        ET.SubElement(bb, "xmin").text = str(xmin)
+        ET.SubElement(bb, "ymin").text = str(ymin)
+        ET.SubElement(bb, "xmax").text = str(xmax)
+        ET.SubElement(bb, "ymax").text = str(ymax)
     ET.indent(root, space="\t")
     return ET.tostring(root, encoding="unicode") + "\n"
 

@@ -61,7 +61,9 @@ def parse_yolo(
     return ann
 
 
-def read_yolo(path: str | Path, width: int, height: int, classes: Sequence[str], image_path: str | Path = "") -> ImageAnnotation:
+def read_yolo(
+    path: str | Path, width: int, height: int, classes: Sequence[str], image_path: str | Path = ""
+) -> ImageAnnotation:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")

@@ -1,0 +1,98 @@
+"""Job kinds of the benchmark: ``bench.train`` (one model) and ``bench.experiment`` (arms x models x seeds)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import torch
+
+from augbench.classify.data import ImageDataset, classic_pipeline, load_pipeline_file, make_split, save_split
+from augbench.classify.experiment import ExperimentConfig, run_experiment
+from augbench.classify.models import MODEL_NAMES, MODELS, build_model
+from augbench.classify.trainer import Trainer, TrainOptions
+from augbench.core.atomic import atomic_write_json
+from augbench.core.errors import ConfigError
+from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
+from augbench.core.progress import CancelToken, ProgressFn
+from augbench.core.runfolder import RunFolder
+
+@job_runner(ExperimentConfig)
+def run_bench_experiment(cfg: ExperimentConfig, *, progress: ProgressFn, cancel: CancelToken) -> JobResult:
+    return run_experiment(cfg, progress=progress, cancel=cancel)
+
+
+@register_job("bench.train")
+@dataclass(frozen=True)
+class TrainConfig:
+    """Train one classifier on a folder and save a self-describing best checkpoint (``best.pt``)."""
+
+    data: str
+    out_dir: str
+    model: str = field(default="small_cnn", metadata={"choices": list(MODEL_NAMES)})
+    pretrained: str = "none"
+    freeze_backbone: bool = False
+    epochs: int = field(default=0, metadata={"range": (0, 1000)})  # 0 = the paper's number for the model
+    batch_size: int = field(default=4, metadata={"range": (1, 4096)})
+    lr: float = field(default=1e-3, metadata={"range": (1e-7, 1.0)})
+    image_size: int = field(default=64, metadata={"range": (16, 1024)})
+    channels: int = field(default=3, metadata={"choices": [1, 3]})
+    loss: Literal["ce", "weighted_ce", "focal"] = "ce"
+    sampler: Literal["shuffle", "weighted"] = "shuffle"
+    augment: bool = False
+    aug_pipeline: str = ""
+    select_metric: Literal["accuracy", "macro_f1"] = "accuracy"
+    val_frac: float = field(default=0.15, metadata={"range": (0.0, 0.5)})
+    test_frac: float = field(default=0.15, metadata={"range": (0.0, 0.5)})
+    seed: int = 0
+    device: str = "auto"
+    amp: Literal["off", "bf16", "fp16"] = "off"
+    channels_last: bool = False
+    resume: bool = True
+
+    def __post_init__(self) -> None:
+        if self.model == "small_cnn" and self.pretrained not in ("none", ""):
+            raise ConfigError("pretrained", "small_cnn has no pretrained weights")
+
+
+@job_runner(TrainConfig)
+def run_bench_train(cfg: TrainConfig, *, progress: ProgressFn, cancel: CancelToken) -> JobResult:
+    folder = RunFolder(cfg.out_dir)
+    folder.write_job(cfg)
+    split_path = Path(cfg.out_dir) / "split.json"
+    split = make_split(cfg.data, cfg.val_frac, cfg.test_frac, cfg.seed)
+    save_split(split, split_path)
+    transform = None
+    if cfg.augment:
+        transform = load_pipeline_file(cfg.aug_pipeline) if cfg.aug_pipeline else classic_pipeline(cfg.image_size)
+    cache: dict = {}
+    train = ImageDataset(split.train, cfg.image_size, cfg.channels, transform, cache)
+    val = ImageDataset(split.val, cfg.image_size, cfg.channels, None, cache)
+    test = ImageDataset(split.test, cfg.image_size, cfg.channels, None, cache)
+    torch.manual_seed(cfg.seed)
+    args = {"name": cfg.model, "num_classes": len(split.classes), "in_channels": cfg.channels,
+            "freeze_backbone": cfg.freeze_backbone}
+    model = build_model(pretrained=cfg.pretrained, **args)
+    opts = TrainOptions(epochs=cfg.epochs or MODELS[cfg.model].default_epochs, batch_size=cfg.batch_size, lr=cfg.lr,
+                        select_metric=cfg.select_metric, loss=cfg.loss, sampler=cfg.sampler, device=cfg.device,
+                        amp=cfg.amp, channels_last=cfg.channels_last, seed=cfg.seed)
+    trainer = Trainer(model, train, val, split.classes, opts, ckpt_dir=cfg.out_dir, model_args=args,
+                      extra_meta={"image_size": cfg.image_size, "channels": cfg.channels})
+    outcome = trainer.fit(progress, cancel, resume=cfg.resume)
+    metrics = trainer.evaluate(test)
+    record = {"test": metrics, "best_epoch": outcome.best_epoch, "history": [asdict(r) for r in outcome.history],
+              "images_per_s": outcome.images_per_s, "data_wait_s": outcome.data_wait_s}
+    atomic_write_json(Path(cfg.out_dir) / "metrics.json", record)
+    skipped = [Skipped(p, r) for p, r in train.skipped + val.skipped + test.skipped]
+    result = JobResult(kind="bench.train", out_dir=cfg.out_dir,
+                       outputs=[str(Path(cfg.out_dir) / n) for n in ("best.pt", "metrics.json", "split.json")],
+                       skipped=skipped, message=json.dumps({"best_epoch": outcome.best_epoch}),
+                       metrics={"test_accuracy": metrics["accuracy"], "test_macro_f1": metrics["macro_f1"],
+                                "best_epoch": outcome.best_epoch, "images_per_s": round(outcome.images_per_s, 1)})
+    folder.write_result(result)
+    return result
+
+
+__all__ = ["TrainConfig", "run_bench_experiment", "run_bench_train"]

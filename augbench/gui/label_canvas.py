@@ -1,0 +1,511 @@
+"""The box-drawing canvas: a view of a :class:`LabelSession` that edits it through commands.
+
+The canvas owns only view state (zoom, pan, selection, the rubber band of a
+drag in progress, detector proposals). A drag shows a preview and becomes one
+command on release, so one undo reverts one gesture. Painting uses float
+geometry (QRectF/QPointF); wherever Qt wants integers (cursor positions,
+font metrics) they are converted explicitly — LabelImg crashes on Python
+3.10+ because it hands floats to int-only Qt calls.
+
+Keys (the canvas keeps the focus; lists next to it take none):
+W draw · 1-9 class · arrows move (Shift ×10) · Del delete · Ctrl+D duplicate ·
+Ctrl+V paste previous image's boxes · Ctrl+Z undo · Ctrl+Shift+Z / Ctrl+Y redo ·
+D/A next/previous image · Space verify (or accept the highlighted proposal) ·
+Ctrl+S save · Ctrl+F fit · Ctrl+= / Ctrl+- zoom · Ctrl+H hide boxes · Esc cancel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Literal
+
+from PyQt5.QtCore import QPointF, QRectF, Qt, pyqtSignal
+from PyQt5.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QPixmap
+from PyQt5.QtWidgets import QSizePolicy, QWidget
+
+from augbench.core.errors import AugbenchError, ImageReadError
+from augbench.core.imageio import read_image
+from augbench.gui.widgets import PALETTE, array_to_qimage
+from augbench.label.model import LabelSession
+from augbench.label.suggest import Proposal
+from augbench.label.types import Box
+
+Mode = Literal["edit", "draw"]
+HANDLE_PX = 7.0  # half-size of a resize handle, in widget pixels
+MIN_SCALE, MAX_SCALE = 0.02, 40.0
+
+
+class LabelCanvas(QWidget):
+    """Shows the current image of a session with its boxes; mouse and keys edit them."""
+
+    message = pyqtSignal(str)  # something for the status bar
+    mode_changed = pyqtSignal(str)
+    class_chosen = pyqtSignal(str)  # a number key picked a class
+    selection_changed = pyqtSignal(int)  # -1: none
+    proposals_changed = pyqtSignal(int)  # number of open proposals
+
+    def __init__(self, session: LabelSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.setMouseTracking(True)
+        self.setMinimumSize(320, 240)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.mode: Mode = "edit"
+        self.current_class: str | None = None
+        self.selected = -1
+        self.show_boxes = True
+        self.proposals: list[Proposal] = []
+        self.proposal_index = 0
+        self.scale = 1.0
+        self.offset = QPointF(0, 0)
+        self._pix: QPixmap | None = None
+        self._pix_path: object = None
+        self._user_zoom = False
+        self._drag: dict[str, Any] | None = None
+        self._preview: Box | None = None  # the box being drawn / moved / resized
+        self._image_error: str | None = None
+        session.subscribe(self._on_session)
+
+    # ------------------------------------------------------------------ model events
+    def _on_session(self, event: str) -> None:
+        if event in ("image", "opened"):
+            self._load_current_pixmap()
+            self.selected = -1
+            self.selection_changed.emit(-1)
+            self.clear_proposals()
+            self._drag = None
+            self._preview = None
+            self._user_zoom = False
+            self.fit()
+        elif event == "boxes":
+            if self.selected >= len(self.session.boxes):
+                self.select(-1)
+        self.update()
+
+    def _load_current_pixmap(self) -> None:
+        e = self.session.current
+        self._image_error = None
+        if e is None:
+            self._pix = None
+            return
+        if self._pix_path == e.path and self._pix is not None:
+            return
+        try:
+            arr = read_image(e.path)  # EXIF applied: boxes live in the displayed orientation
+        except ImageReadError as exc:
+            self._pix = None
+            self._image_error = exc.reason
+            return
+        self._pix = QPixmap.fromImage(array_to_qimage(arr))
+        self._pix_path = e.path
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        e = self.session.current
+        if e is not None and e.ann is not None:
+            return e.ann.width, e.ann.height
+        if self._pix is not None:
+            return self._pix.width(), self._pix.height()
+        return (1, 1)
+
+    # ------------------------------------------------------------------ geometry
+    def fit(self) -> None:
+        """Scale the image to fit the widget and centre it."""
+        iw, ih = self.image_size
+        w, h = max(1, self.width()), max(1, self.height())
+        self.scale = min(w / iw, h / ih) * 0.98
+        self.offset = QPointF((w - iw * self.scale) / 2, (h - ih * self.scale) / 2)
+        self.update()
+
+    def zoom(self, factor: float, anchor: QPointF | None = None) -> None:
+        """Zoom by ``factor`` keeping the image point under ``anchor`` (widget coords) fixed."""
+        anchor = anchor if anchor is not None else QPointF(self.width() / 2, self.height() / 2)
+        ix, iy = self.to_image(anchor)
+        self.scale = min(MAX_SCALE, max(MIN_SCALE, self.scale * factor))
+        self.offset = QPointF(anchor.x() - ix * self.scale, anchor.y() - iy * self.scale)
+        self._user_zoom = True
+        self.update()
+
+    def to_image(self, p: QPointF) -> tuple[float, float]:
+        return ((p.x() - self.offset.x()) / self.scale, (p.y() - self.offset.y()) / self.scale)
+
+    def to_widget(self, x: float, y: float) -> QPointF:
+        return QPointF(self.offset.x() + x * self.scale, self.offset.y() + y * self.scale)
+
+    def widget_rect(self, b: Box) -> QRectF:
+        return QRectF(self.to_widget(b.x1, b.y1), self.to_widget(b.x2, b.y2))
+
+    def _clamp(self, x: float, y: float) -> tuple[float, float]:
+        iw, ih = self.image_size
+        return min(max(x, 0.0), float(iw)), min(max(y, 0.0), float(ih))
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        if not self._user_zoom:
+            self.fit()
+
+    # ------------------------------------------------------------------ state
+    def set_mode(self, mode: Mode) -> None:
+        if mode != self.mode:
+            self.mode = mode
+            self.setCursor(Qt.CrossCursor if mode == "draw" else Qt.ArrowCursor)
+            self.mode_changed.emit(mode)
+            self.update()
+
+    def select(self, i: int) -> None:
+        i = i if 0 <= i < len(self.session.boxes) else -1
+        if i != self.selected:
+            self.selected = i
+            self.selection_changed.emit(i)
+            self.update()
+
+    def set_proposals(self, proposals: list[Proposal]) -> None:
+        self.proposals = list(proposals)
+        self.proposal_index = 0
+        self.proposals_changed.emit(len(self.proposals))
+        self.update()
+
+    def clear_proposals(self) -> None:
+        if self.proposals:
+            self.set_proposals([])
+
+    def accept_proposal(self, i: int | None = None) -> int:
+        """Add proposal ``i`` (default: the highlighted one) as a box; returns the box index or -1."""
+        i = self.proposal_index if i is None else i
+        if not 0 <= i < len(self.proposals):
+            return -1
+        prop = self.proposals.pop(i)
+        idx = self.session.add_box(prop.box)
+        self.proposal_index = min(self.proposal_index, max(0, len(self.proposals) - 1))
+        self.proposals_changed.emit(len(self.proposals))
+        self.select(idx)
+        self.update()
+        return idx
+
+    def reject_proposal(self, i: int | None = None) -> None:
+        i = self.proposal_index if i is None else i
+        if 0 <= i < len(self.proposals):
+            self.proposals.pop(i)
+            self.proposal_index = min(self.proposal_index, max(0, len(self.proposals) - 1))
+            self.proposals_changed.emit(len(self.proposals))
+            self.update()
+
+    def accept_all_proposals(self) -> int:
+        n = 0
+        while self.proposals:
+            n += self.accept_proposal(0) >= 0
+        return n
+
+    def _class_for_new_box(self) -> str:
+        if self.current_class:
+            return self.current_class
+        names = self.session.registry.names
+        return names[0] if names else "object"
+
+    # ------------------------------------------------------------------ hit tests
+    def _handles(self, b: Box) -> dict[str, QPointF]:
+        r = self.widget_rect(b)
+        cx, cy = r.center().x(), r.center().y()
+        return {
+            "tl": r.topLeft(), "tr": r.topRight(), "bl": r.bottomLeft(), "br": r.bottomRight(),
+            "t": QPointF(cx, r.top()), "b": QPointF(cx, r.bottom()), "l": QPointF(r.left(), cy),
+            "r": QPointF(r.right(), cy),
+        }
+
+    def handle_at(self, p: QPointF) -> str | None:
+        if self.selected < 0:
+            return None
+        for name, hp in self._handles(self.session.boxes[self.selected]).items():
+            if abs(hp.x() - p.x()) <= HANDLE_PX and abs(hp.y() - p.y()) <= HANDLE_PX:
+                return name
+        return None
+
+    def box_at(self, p: QPointF) -> int:
+        """The smallest box under ``p`` (so a box inside another stays reachable), -1 if none."""
+        x, y = self.to_image(p)
+        hits = [(b.area, i) for i, b in enumerate(self.session.boxes) if b.x1 <= x <= b.x2 and b.y1 <= y <= b.y2]
+        return min(hits)[1] if hits else -1
+
+    # ------------------------------------------------------------------ mouse
+    def mousePressEvent(self, ev: Any) -> None:  # noqa: N802
+        self.setFocus(Qt.MouseFocusReason)
+        pos = QPointF(ev.pos())
+        if ev.button() in (Qt.MiddleButton, Qt.RightButton):
+            self._drag = {"kind": "pan", "start": pos, "offset": QPointF(self.offset)}
+            return
+        if ev.button() != Qt.LeftButton or self._pix is None:
+            return
+        if self.mode == "draw" and self.session.editable:
+            x, y = self._clamp(*self.to_image(pos))
+            self._drag = {"kind": "draw", "start": (x, y)}
+            self._preview = Box(x, y, x, y, self._class_for_new_box())
+            return
+        handle = self.handle_at(pos)
+        if handle is not None and self.session.editable:
+            b = self.session.boxes[self.selected]
+            self._drag = {"kind": "resize", "index": self.selected, "handle": handle, "orig": b}
+            self._preview = b
+            return
+        i = self.box_at(pos)
+        if i >= 0:
+            self.select(i)
+            if self.session.editable:
+                self._drag = {"kind": "move", "index": i, "start": self.to_image(pos), "orig": self.session.boxes[i]}
+                self._preview = self.session.boxes[i]
+            return
+        self.select(-1)
+        self._drag = {"kind": "pan", "start": pos, "offset": QPointF(self.offset)}
+
+    def mouseMoveEvent(self, ev: Any) -> None:  # noqa: N802
+        pos = QPointF(ev.pos())
+        d = self._drag
+        if d is None:
+            self._update_cursor(pos)
+            return
+        kind = d["kind"]
+        if kind == "pan":
+            self.offset = d["offset"] + (pos - d["start"])
+            self._user_zoom = True
+        elif kind == "draw":
+            x0, y0 = d["start"]
+            x, y = self._clamp(*self.to_image(pos))
+            self._preview = Box(min(x0, x), min(y0, y), max(x0, x), max(y0, y), self._class_for_new_box())
+        elif kind == "move":
+            o: Box = d["orig"]
+            x, y = self.to_image(pos)
+            iw, ih = self.image_size
+            dx = min(max(x - d["start"][0], -o.x1), iw - o.x2)
+            dy = min(max(y - d["start"][1], -o.y1), ih - o.y2)
+            self._preview = replace(o, x1=o.x1 + dx, x2=o.x2 + dx, y1=o.y1 + dy, y2=o.y2 + dy)
+        elif kind == "resize":
+            o = d["orig"]
+            x, y = self._clamp(*self.to_image(pos))
+            h = d["handle"]
+            self._preview = replace(
+                o,
+                x1=x if "l" in h else o.x1, x2=x if "r" in h else o.x2,
+                y1=y if "t" in h else o.y1, y2=y if "b" in h else o.y2,
+            ).normalized()
+        self.update()
+
+    def mouseReleaseEvent(self, ev: Any) -> None:  # noqa: N802
+        d, self._drag = self._drag, None
+        preview, self._preview = self._preview, None
+        if d is None or preview is None:
+            self.update()
+            return
+        try:
+            if d["kind"] == "draw":
+                idx = self.session.add_box(preview)
+                if idx >= 0:
+                    self.select(idx)
+                    self.set_mode("edit")
+                else:
+                    self.message.emit("box too small: drag a larger rectangle")
+            elif d["kind"] in ("move", "resize") and preview != d["orig"]:
+                self.session.replace_box(d["index"], preview, f"{d['kind']} box")
+        except AugbenchError as exc:
+            self.message.emit(str(exc))
+        self.update()
+
+    def _update_cursor(self, pos: QPointF) -> None:
+        if self.mode == "draw":
+            return
+        h = self.handle_at(pos)
+        if h in ("tl", "br"):
+            self.setCursor(Qt.SizeFDiagCursor)
+        elif h in ("tr", "bl"):
+            self.setCursor(Qt.SizeBDiagCursor)
+        elif h in ("l", "r"):
+            self.setCursor(Qt.SizeHorCursor)
+        elif h in ("t", "b"):
+            self.setCursor(Qt.SizeVerCursor)
+        elif self.box_at(pos) >= 0:
+            self.setCursor(Qt.OpenHandCursor)
+        else:
+            self.setCursor(Qt.ArrowCursor)
+
+    def wheelEvent(self, ev: Any) -> None:  # noqa: N802
+        steps = ev.angleDelta().y() / 120.0
+        if steps:
+            self.zoom(1.15 ** steps, QPointF(ev.pos()))
+
+    # ------------------------------------------------------------------ keys
+    def keyPressEvent(self, ev: Any) -> None:  # noqa: N802
+        try:
+            if not self._handle_key(ev.key(), ev.modifiers()):
+                super().keyPressEvent(ev)
+        except AugbenchError as exc:
+            self.message.emit(str(exc))
+
+    def _handle_key(self, key: int, mods: Any) -> bool:  # noqa: C901 - one flat key table
+        ctrl = bool(mods & Qt.ControlModifier)
+        shift = bool(mods & Qt.ShiftModifier)
+        s = self.session
+        if ctrl:
+            if key == Qt.Key_Z:
+                return (s.redo() if shift else s.undo()) or True
+            if key == Qt.Key_Y:
+                return s.redo() or True
+            if key == Qt.Key_D:
+                new = s.duplicate_boxes([self.selected]) if self.selected >= 0 else []
+                if new:
+                    self.select(new[0])
+                return True
+            if key == Qt.Key_V:
+                n = s.paste_previous()
+                self.message.emit(f"pasted {n} box(es) from the previous image")
+                return True
+            if key == Qt.Key_S:
+                path = s.save()
+                self.message.emit(f"saved {path.name}" if path else "nothing to save")
+                return True
+            if key == Qt.Key_F:
+                self._user_zoom = False
+                self.fit()
+                return True
+            if key in (Qt.Key_Plus, Qt.Key_Equal):
+                self.zoom(1.25)
+                return True
+            if key == Qt.Key_Minus:
+                self.zoom(1 / 1.25)
+                return True
+            if key == Qt.Key_H:
+                self.show_boxes = not self.show_boxes
+                self.update()
+                return True
+            return False
+        if key == Qt.Key_W:
+            self.set_mode("edit" if self.mode == "draw" else "draw")
+            return True
+        if key == Qt.Key_Escape:
+            if self._drag is not None:
+                self._drag, self._preview = None, None
+            elif self.mode == "draw":
+                self.set_mode("edit")
+            else:
+                self.select(-1)
+            self.update()
+            return True
+        if Qt.Key_1 <= key <= Qt.Key_9:
+            names = s.registry.names
+            n = key - Qt.Key_1
+            if n < len(names):
+                self.current_class = names[n]
+                self.class_chosen.emit(names[n])
+                if self.selected >= 0:
+                    s.set_label([self.selected], names[n])
+            return True
+        arrows = {Qt.Key_Left: (-1, 0), Qt.Key_Right: (1, 0), Qt.Key_Up: (0, -1), Qt.Key_Down: (0, 1)}
+        if key in arrows:
+            if self.selected >= 0:
+                step = 10 if shift else 1
+                dx, dy = arrows[key]
+                s.move_box(self.selected, dx * step, dy * step)
+            return True
+        if key in (Qt.Key_Delete, Qt.Key_Backspace):
+            if self.proposals:
+                self.reject_proposal()
+            elif self.selected >= 0:
+                s.remove_boxes([self.selected])
+                self.select(-1)
+            return True
+        if key == Qt.Key_Space:
+            if self.proposals:
+                self.accept_proposal()
+            else:
+                s.toggle_verified()
+            return True
+        if key == Qt.Key_D:
+            s.next()
+            return True
+        if key == Qt.Key_A:
+            s.prev()
+            return True
+        if key == Qt.Key_Tab and self.proposals:
+            self.proposal_index = (self.proposal_index + 1) % len(self.proposals)
+            self.update()
+            return True
+        return False
+
+    # ------------------------------------------------------------------ painting
+    def color_of(self, label: str) -> QColor:
+        names = self.session.registry.names
+        i = names.index(label) if label in names else len(names)
+        return QColor(PALETTE[i % len(PALETTE)])
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        p.fillRect(self.rect(), QColor("#2b2b2b"))
+        e = self.session.current
+        if self._pix is None:
+            p.setPen(QColor("#bbbbbb"))
+            text = self._image_error or "Open a folder (or drop images here) to start labelling."
+            p.drawText(self.rect(), Qt.AlignCenter | Qt.TextWordWrap, text)
+            p.end()
+            return
+        iw, ih = self.image_size
+        target = QRectF(self.offset.x(), self.offset.y(), iw * self.scale, ih * self.scale)
+        p.drawPixmap(target, self._pix, QRectF(0, 0, self._pix.width(), self._pix.height()))
+        if e is not None and e.ann is not None and e.ann.verified:
+            p.setPen(QPen(QColor("#2ecc71"), 4))
+            p.drawRect(target)
+        if self.show_boxes:
+            for i, b in enumerate(self.session.boxes):
+                if self._preview is not None and self._drag and self._drag.get("index") == i:
+                    continue
+                self._paint_box(p, b, selected=i == self.selected)
+            for k, prop in enumerate(self.proposals):
+                self._paint_proposal(p, prop, current=k == self.proposal_index)
+        if self._preview is not None:
+            self._paint_box(p, self._preview, selected=True, preview=True)
+        if e is not None and e.error:
+            p.fillRect(QRectF(0, 0, self.width(), 44), QColor(160, 30, 30, 220))
+            p.setPen(QColor("white"))
+            p.drawText(QRectF(8, 2, self.width() - 16, 40), Qt.AlignVCenter | Qt.TextWordWrap,
+                       f"Read-only: {e.error}")
+        p.end()
+
+    def _paint_box(self, p: QPainter, b: Box, selected: bool, preview: bool = False) -> None:
+        color = self.color_of(b.label)
+        r = self.widget_rect(b)
+        fill = QColor(color)
+        fill.setAlpha(60 if selected else 25)
+        p.fillRect(r, fill)
+        pen = QPen(color, 3 if selected else 2)
+        if preview:
+            pen.setStyle(Qt.DashLine)
+        p.setPen(pen)
+        p.drawRect(r)
+        self._paint_tag(p, r, b.label + (" (difficult)" if b.difficult else ""), color)
+        if selected and not preview:
+            p.setPen(QPen(QColor("white"), 1))
+            for hp in self._handles(b).values():
+                p.fillRect(QRectF(hp.x() - HANDLE_PX / 2 - 1, hp.y() - HANDLE_PX / 2 - 1, HANDLE_PX + 2,
+                                  HANDLE_PX + 2), color)
+                p.drawRect(QRectF(hp.x() - HANDLE_PX / 2 - 1, hp.y() - HANDLE_PX / 2 - 1, HANDLE_PX + 2,
+                                  HANDLE_PX + 2))
+
+    def _paint_proposal(self, p: QPainter, prop: Proposal, current: bool) -> None:
+        color = QColor("#f1c40f") if current else QColor("#bfa300")
+        r = self.widget_rect(prop.box)
+        pen = QPen(color, 3 if current else 1.5)
+        pen.setStyle(Qt.DashLine)
+        p.setPen(pen)
+        p.drawRect(r)
+        hint = "  Space: accept, Del: reject" if current else ""
+        self._paint_tag(p, r, f"? {prop.box.label} {prop.score:.2f}{hint}", color)
+
+    def _paint_tag(self, p: QPainter, r: QRectF, text: str, color: QColor) -> None:
+        font = QFont(self.font())
+        font.setPointSize(9)
+        p.setFont(font)
+        fm = QFontMetrics(font)
+        tw, th = int(fm.horizontalAdvance(text)) + 8, int(fm.height()) + 2
+        y = r.top() - th if r.top() - th >= 0 else r.top()
+        tag = QRectF(r.left(), y, tw, th)
+        p.fillRect(tag, color)
+        p.setPen(QColor("white"))
+        p.drawText(tag, Qt.AlignCenter, text)

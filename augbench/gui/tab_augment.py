@@ -1,0 +1,439 @@
+"""The Augment tab: tick transforms, tune sliders, watch previews, export.
+
+Previews are computed on the GUI thread from a downscaled cached copy (tens of
+milliseconds), coalesced by a zero-delay timer so a dragged slider repaints
+once per event-loop turn. Export runs as an ``augment`` job in the shared
+worker with a progress bar and Cancel.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from PyQt5.QtCore import Qt, QTimer
+from PyQt5.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from augbench.augment.catalog import catalog, get_spec
+from augbench.augment.export import AugmentJob, read_mask
+from augbench.augment.pipeline import Step, load_pipeline, save_pipeline
+from augbench.augment.preview import PreviewSource, PreviewTile, make_previews
+from augbench.core.dataset import DatasetInfo, Item, scan_dataset
+from augbench.core.errors import AugbenchError
+from augbench.core.imageio import read_image
+from augbench.core.jobs import save_job
+from augbench.core.paths import sample_dataset_dir
+from augbench.gui.augment_params import ParamEditor
+from augbench.gui.widgets import ImageView, JobPanel
+from augbench.label.io import read_labels
+
+TAB_TITLE = "Augment"
+N_PREVIEWS = 6
+STARTER = ("HorizontalFlip", "Affine", "RandomBrightnessContrast")
+
+
+class AugmentTab(QWidget):
+    """Pipeline builder + live preview grid + export."""
+
+    def __init__(self, shell: Any = None) -> None:
+        super().__init__()
+        self.shell = shell
+        self.steps: dict[str, Step] = {}
+        self.order: list[str] = []
+        self.info: DatasetInfo | None = None
+        self.source: PreviewSource | None = None
+        self.preview_seed = 0
+        self.preview_generation = 0
+        self.last_tiles: list[PreviewTile] = []
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.refresh_preview_now)
+        self._build_ui()
+        self._use_dataset(None)
+
+    # ------------------------------------------------------------------ UI
+    def _build_ui(self) -> None:
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("filter transforms…")
+        self.search.textChanged.connect(self._filter_tree)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderHidden(True)
+        self.tree_items: dict[str, QTreeWidgetItem] = {}
+        groups: dict[str, QTreeWidgetItem] = {}
+        for name, spec in sorted(catalog().items(), key=lambda kv: (kv[1].group, kv[0])):
+            parent = groups.get(spec.group)
+            if parent is None:
+                parent = QTreeWidgetItem(self.tree, [spec.group])
+                parent.setFlags(Qt.ItemIsEnabled)
+                groups[spec.group] = parent
+            item = QTreeWidgetItem(parent, [name])
+            item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsUserCheckable)
+            item.setCheckState(0, Qt.Unchecked)
+            item.setToolTip(0, spec.doc)
+            self.tree_items[name] = item
+        self.tree.expandAll()
+        self.tree.itemChanged.connect(self._on_item_changed)
+        self.tree.currentItemChanged.connect(lambda cur, _prev: cur and self._select(cur.text(0)))
+        lv.addWidget(QLabel(f"<b>Transforms</b> ({len(self.tree_items)} from Albumentations)"))
+        lv.addWidget(self.search)
+        lv.addWidget(self.tree, 1)
+
+        mid = QWidget()
+        mv = QVBoxLayout(mid)
+        mv.addWidget(QLabel("<b>Pipeline</b> (applied top to bottom)"))
+        self.pipeline_list = QListWidget()
+        self.pipeline_list.setMaximumHeight(150)
+        self.pipeline_list.currentTextChanged.connect(lambda t: t and self._select(t))
+        mv.addWidget(self.pipeline_list)
+        row = QHBoxLayout()
+        up, down = QPushButton("Up"), QPushButton("Down")
+        up.clicked.connect(lambda: self._move(-1))
+        down.clicked.connect(lambda: self._move(1))
+        self.load_btn, self.save_btn = QPushButton("Load…"), QPushButton("Save…")
+        self.load_btn.clicked.connect(self._load_dialog)
+        self.save_btn.clicked.connect(self._save_dialog)
+        for b in (up, down, self.load_btn, self.save_btn):
+            row.addWidget(b)
+        mv.addLayout(row)
+        self.editor_area = QScrollArea()
+        self.editor_area.setWidgetResizable(True)
+        self.editor: ParamEditor | None = None
+        mv.addWidget(self.editor_area, 1)
+
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        top = QHBoxLayout()
+        self.image_combo = QComboBox()
+        self.image_combo.currentIndexChanged.connect(self._on_image_chosen)
+        self.shuffle_btn = QPushButton("Shuffle")
+        self.shuffle_btn.clicked.connect(self.shuffle)
+        self.force_cb = QCheckBox("apply every step (p=1)")
+        self.force_cb.toggled.connect(lambda _: self.schedule_preview())
+        top.addWidget(QLabel("Preview:"))
+        top.addWidget(self.image_combo, 1)
+        top.addWidget(self.force_cb)
+        top.addWidget(self.shuffle_btn)
+        rv.addLayout(top)
+        grid = QGridLayout()
+        self.views: list[ImageView] = []
+        for i in range(N_PREVIEWS):
+            v = ImageView(min_size=150)
+            grid.addWidget(v, i // 3, i % 3)
+            self.views.append(v)
+        rv.addLayout(grid, 1)
+        self.flags_label = QLabel("")
+        self.flags_label.setWordWrap(True)
+        rv.addWidget(self.flags_label)
+        rv.addWidget(self._build_export_box())
+
+        split = QSplitter()
+        for w, s in ((left, 1), (mid, 2), (right, 4)):
+            split.addWidget(w)
+            split.setStretchFactor(split.count() - 1, s)
+        lay = QVBoxLayout(self)
+        self.source_label = QLabel("")
+        lay.addWidget(self.source_label)
+        lay.addWidget(split, 1)
+
+    def _build_export_box(self) -> QGroupBox:
+        box = QGroupBox("Export")
+        form = QFormLayout(box)
+        out_row = QHBoxLayout()
+        self.out_edit = QLineEdit()
+        browse = QPushButton("…")
+        browse.clicked.connect(self._choose_output)
+        out_row.addWidget(self.out_edit, 1)
+        out_row.addWidget(browse)
+        form.addRow("output folder", out_row)
+        self.copies_spin = QSpinBox()
+        self.copies_spin.setRange(1, 10000)
+        self.copies_spin.setValue(3)
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 2**31 - 1)
+        self.policy_combo = QComboBox()
+        self.policy_combo.addItem("keep image, empty label", "keep")
+        self.policy_combo.addItem("drop the image", "drop")
+        self.vis_spin = QDoubleSpinBox()
+        self.vis_spin.setRange(0.0, 1.0)
+        self.vis_spin.setSingleStep(0.05)
+        self.vis_spin.setValue(0.1)
+        self.vis_spin.valueChanged.connect(lambda _: self.schedule_preview())
+        self.orig_cb = QCheckBox("also copy the originals")
+        opts = QHBoxLayout()
+        for label, w in (("copies", self.copies_spin), ("seed", self.seed_spin), ("min visibility", self.vis_spin)):
+            opts.addWidget(QLabel(label))
+            opts.addWidget(w)
+        form.addRow(opts)
+        form.addRow("if all boxes vanish", self.policy_combo)
+        form.addRow(self.orig_cb)
+        btns = QHBoxLayout()
+        self.export_btn = QPushButton("Export")
+        self.export_btn.clicked.connect(self.export)
+        self.save_job_btn = QPushButton("Save job…")
+        self.save_job_btn.clicked.connect(self._save_job_dialog)
+        self.open_label_btn = QPushButton("Open output in Label")
+        self.open_label_btn.setEnabled(False)
+        self.open_label_btn.clicked.connect(self._open_output_in_label)
+        for b in (self.export_btn, self.save_job_btn, self.open_label_btn):
+            btns.addWidget(b)
+        form.addRow(btns)
+        self.panel = JobPanel(show_errors=True)
+        self.panel.succeeded.connect(self._on_export_done)
+        self.panel.stopped.connect(self._on_export_done)
+        self.panel.finished.connect(lambda: self.export_btn.setEnabled(True))
+        form.addRow(self.panel)
+        return box
+
+    # ------------------------------------------------------------------ pipeline model
+    def current_steps(self) -> list[Step]:
+        return [self.steps[n] for n in self.order]
+
+    def set_enabled(self, name: str, enabled: bool) -> None:
+        """Tick/untick a transform as a click in the list does."""
+        self.tree_items[name].setCheckState(0, Qt.Checked if enabled else Qt.Unchecked)
+
+    def _on_item_changed(self, item: QTreeWidgetItem, _col: int) -> None:
+        name = item.text(0)
+        if name not in self.tree_items:
+            return
+        on = item.checkState(0) == Qt.Checked
+        if on and name not in self.order:
+            self.steps.setdefault(name, Step(name, {}, 0.5))
+            self.order.append(name)
+        elif not on and name in self.order:
+            self.order.remove(name)
+        self._sync_pipeline_list()
+        if on:
+            self._select(name)
+        self.schedule_preview()
+
+    def _sync_pipeline_list(self) -> None:
+        self.pipeline_list.blockSignals(True)
+        self.pipeline_list.clear()
+        self.pipeline_list.addItems(self.order)
+        self.pipeline_list.blockSignals(False)
+
+    def _move(self, delta: int) -> None:
+        row = self.pipeline_list.currentRow()
+        if row < 0 or not 0 <= row + delta < len(self.order):
+            return
+        self.order[row], self.order[row + delta] = self.order[row + delta], self.order[row]
+        self._sync_pipeline_list()
+        self.pipeline_list.setCurrentRow(row + delta)
+        self.schedule_preview()
+
+    def _select(self, name: str) -> None:
+        if name not in catalog():
+            return
+        if self.editor is not None and self.editor.spec.name == name:
+            return
+        step = self.steps.setdefault(name, Step(name, {}, 0.5))
+        self.editor = ParamEditor(get_spec(name), step)
+        self.editor.changed.connect(self.schedule_preview)
+        self.editor_area.setWidget(self.editor)
+
+    def set_steps(self, steps: list[Step]) -> None:
+        """Replace the pipeline (after loading a file)."""
+        self.tree.blockSignals(True)
+        for item in self.tree_items.values():
+            item.setCheckState(0, Qt.Unchecked)
+        self.steps = {s.name: s for s in steps}
+        self.order = [s.name for s in steps]
+        for s in steps:
+            self.tree_items[s.name].setCheckState(0, Qt.Checked)
+        self.tree.blockSignals(False)
+        self._sync_pipeline_list()
+        self.editor = None
+        if steps:
+            self._select(steps[0].name)
+        self.schedule_preview()
+
+    def _filter_tree(self, text: str) -> None:
+        t = text.lower().strip()
+        for name, item in self.tree_items.items():
+            item.setHidden(bool(t) and t not in name.lower())
+
+    # ------------------------------------------------------------------ data
+    def on_dataset_changed(self, info: DatasetInfo | None) -> None:
+        self._use_dataset(info)
+
+    def open_path(self, path: Path) -> None:
+        if self.shell is not None:
+            self.shell.open_dataset(path)
+        else:
+            self._use_dataset(scan_dataset(path))
+
+    def accept_drop(self, paths: list[Path]) -> bool:
+        """A dropped pipeline file loads; folders go to the shell (return False)."""
+        if len(paths) == 1 and paths[0].suffix.lower() in (".json", ".yaml", ".yml"):
+            self.load_pipeline_file(paths[0])
+            return True
+        return False
+
+    def _use_dataset(self, info: DatasetInfo | None) -> None:
+        if info is None:
+            try:
+                info = scan_dataset(sample_dataset_dir())
+                self.source_label.setText("Previewing the bundled sample. Open your data set with File > Open "
+                                          "or drop a folder anywhere.")
+            except AugbenchError:
+                return
+        else:
+            self.source_label.setText(f"Data set: <b>{info.root}</b> — {len(info.items)} images, "
+                                      f"labels: {info.label_format}")
+        self.info = info
+        if not self.out_edit.text() or self.out_edit.text().endswith("_augmented"):
+            self.out_edit.setText(str(info.root.parent / f"{info.root.name}_augmented"))
+        self.image_combo.blockSignals(True)
+        self.image_combo.clear()
+        for item in info.items[:500]:
+            self.image_combo.addItem(str(item.image.relative_to(info.root)), item)
+        self.image_combo.blockSignals(False)
+        self._on_image_chosen(0)
+
+    def _on_image_chosen(self, index: int) -> None:
+        if self.info is None or index < 0 or index >= self.image_combo.count():
+            return
+        item: Item = self.image_combo.itemData(index)
+        try:
+            self.source = self.load_source(item)
+            self.flags_label.setText("")
+        except AugbenchError as exc:
+            self.source = None
+            self.flags_label.setText(f"<font color='#c00'>cannot preview: {exc}</font>")
+        self.schedule_preview()
+
+    def load_source(self, item: Item, max_side: int = 320) -> PreviewSource:
+        img = read_image(item.image, mode="auto")
+        h, w = img.shape[:2]
+        boxes = []
+        if item.label_file is not None and self.info is not None:
+            boxes = read_labels(item.label_file, item.image, (w, h), self.info.box_classes).boxes
+        mask = read_mask(item.mask_file) if item.mask_file else None
+        return PreviewSource.from_full(img, boxes, mask, max_side=max_side)
+
+    # ------------------------------------------------------------------ preview
+    def schedule_preview(self) -> None:
+        self._timer.start()
+
+    def shuffle(self) -> None:
+        self.preview_seed += 1
+        self.schedule_preview()
+
+    def refresh_preview_now(self) -> None:
+        if self.source is None:
+            return
+        try:
+            tiles = make_previews(self.source, self.current_steps(), N_PREVIEWS, self.preview_seed,
+                                  self.vis_spin.value(), force=self.force_cb.isChecked())
+        except AugbenchError as exc:
+            self.flags_label.setText(f"<font color='#c00'>{exc}</font>")
+            return
+        for view, tile in zip(self.views, tiles):
+            view.set_array(tile.image)
+        self.last_tiles = tiles
+        self.preview_generation += 1
+        dropped = sum(len(t.dropped) for t in tiles)
+        clipped = sum(len(t.clipped) for t in tiles)
+        n_in = len(self.source.boxes)
+        if n_in:
+            msg = f"{n_in} boxes in; across {len(tiles)} previews: {clipped} clipped (orange), {dropped} dropped (red)"
+            self.flags_label.setText(msg)
+
+    # ------------------------------------------------------------------ export
+    def build_job(self) -> AugmentJob:
+        if self.info is None:
+            raise AugbenchError("open a data set first")
+        if not self.order:
+            raise AugbenchError("tick at least one transform")
+        return AugmentJob(
+            input_dir=str(self.info.root), output_dir=self.out_edit.text().strip(),
+            steps=[s.to_dict() for s in self.current_steps()], copies=self.copies_spin.value(),
+            seed=self.seed_spin.value(), empty_policy=self.policy_combo.currentData(),
+            min_visibility=self.vis_spin.value(), include_originals=self.orig_cb.isChecked(),
+        )
+
+    def export(self) -> None:
+        try:
+            job = self.build_job()
+        except AugbenchError as exc:
+            self.panel.status.setText(f"error: {exc}")
+            return
+        self.export_btn.setEnabled(False)
+        self.open_label_btn.setEnabled(False)
+        self.panel.run(job=job)
+
+    def _on_export_done(self, result: Any) -> None:
+        self.open_label_btn.setEnabled(result is not None and bool(getattr(result, "outputs", None)))
+
+    def _open_output_in_label(self) -> None:
+        if self.shell is not None:
+            target = "label" if "label" in self.shell.tab_widgets else "augment"
+            self.shell.open_in_tab(target, self.out_edit.text())
+
+    def _choose_output(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Output folder", self.out_edit.text() or os.getcwd())
+        if path:
+            self.out_edit.setText(path)
+
+    def load_pipeline_file(self, path: Path) -> None:
+        try:
+            self.set_steps(load_pipeline(path))
+        except AugbenchError as exc:
+            self.flags_label.setText(f"<font color='#c00'>{exc}</font>")
+
+    def _load_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load pipeline", "", "Albumentations pipeline (*.json *.yaml *.yml)")
+        if path:
+            self.load_pipeline_file(Path(path))
+
+    def _save_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save pipeline", "pipeline.json", "JSON (*.json);;YAML (*.yaml)")
+        if path:
+            save_pipeline(self.current_steps(), path)
+
+    def _save_job_dialog(self) -> None:
+        try:
+            job = self.build_job()
+        except AugbenchError as exc:
+            self.panel.status.setText(f"error: {exc}")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save job", "augment_job.yaml", "YAML (*.yaml)")
+        if path:
+            save_job(job, path)
+
+    def shutdown(self) -> None:
+        if self.panel.busy and self.panel.worker is not None:
+            self.panel.cancel()
+            self.panel.worker.wait(30000)
+
+
+def create_tab(shell: Any) -> AugmentTab:
+    tab = AugmentTab(shell)
+    for name in STARTER:
+        tab.set_enabled(name, True)
+    return tab

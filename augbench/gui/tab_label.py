@@ -1,0 +1,503 @@
+"""The Label tab: a LabelImg-grade box editor around a Qt-free :class:`LabelSession`.
+
+Left: the canvas. Right: classes (number keys 1-9 pick them), the file list
+with a mark per image (✔ verified, ● labelled, ○ not yet, ✖ unreadable), and
+a bar chart of boxes per class so imbalance shows before augmenting. The tool
+row holds open/save/format, draw, verify, undo/redo, "Suggest boxes" (an ONNX
+detector the user picks) and "Open in Augment".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PyQt5.QtCore import Qt
+from PyQt5.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from augbench.core.errors import AugbenchError
+from augbench.core.imageio import IMAGE_EXTS, read_image
+from augbench.gui.label_canvas import LabelCanvas
+from augbench.gui.widgets import BarChart, JobPanel
+from augbench.label.model import LabelSession
+from augbench.label.stats import LabelStats, compute_stats
+
+TAB_TITLE = "Label"
+MARKS = {"verified": "✔", "labelled": "●", "none": "○", "error": "✖"}
+FORMATS = [("YOLO (txt + classes.txt)", "yolo"), ("Pascal VOC (xml)", "voc")]
+
+
+class LabelTab(QWidget):
+    """The Label tab widget; ``shell`` is the main window (or None when used alone)."""
+
+    def __init__(self, shell: Any = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.shell = shell
+        settings = getattr(shell, "settings", None)
+        fmt = str(settings.value("label/format", "yolo")) if settings is not None else "yolo"
+        self.session = LabelSession(fmt if fmt in ("yolo", "voc") else "yolo")  # type: ignore[arg-type]
+        self.detector_path: Path | None = None
+        self._detector: Any = None
+        self.last_stats: LabelStats | None = None
+        self.canvas = LabelCanvas(self.session)
+        self._build()
+        self.session.subscribe(self._on_session)
+        self.canvas.message.connect(self.show_message)
+        self.canvas.mode_changed.connect(lambda m: self.draw_button.setChecked(m == "draw"))
+        self.canvas.class_chosen.connect(self._select_class_row)
+        self.canvas.proposals_changed.connect(self._on_proposals)
+        self._refresh_all()
+
+    # ------------------------------------------------------------------ layout
+    def _button(self, text: str, tip: str, slot: Any, checkable: bool = False) -> QToolButton:
+        b = QToolButton()
+        b.setText(text)
+        b.setToolTip(tip)
+        b.setCheckable(checkable)
+        b.setFocusPolicy(Qt.NoFocus)  # keys stay with the canvas
+        b.clicked.connect(slot)
+        return b
+
+    def _build(self) -> None:
+        tools = QHBoxLayout()
+        self.open_button = self._button("Open folder…", "Open a folder of images (or drop one on the window)",
+                                        self._choose_folder)
+        self.save_button = self._button("Save", "Save the current image (Ctrl+S); moving to another image saves too",
+                                        self._save)
+        self.format_box = QComboBox()
+        for text, key in FORMATS:
+            self.format_box.addItem(text, key)
+        self.format_box.setCurrentIndex([k for _, k in FORMATS].index(self.session.fmt))
+        self.format_box.setFocusPolicy(Qt.NoFocus)
+        self.format_box.currentIndexChanged.connect(self._format_changed)
+        self.draw_button = self._button("Draw box (W)", "Drag on the image to draw a box", self._toggle_draw, True)
+        self.verify_button = self._button("Verified (Space)", "Mark this image as checked", self._toggle_verified,
+                                          True)
+        self.hide_button = self._button("Hide boxes", "Hide/show boxes (Ctrl+H)", self._toggle_hide, True)
+        self.undo_button = self._button("Undo", "Ctrl+Z", lambda: self.session.undo())
+        self.redo_button = self._button("Redo", "Ctrl+Shift+Z / Ctrl+Y", lambda: self.session.redo())
+        self.prev_button = self._button("◀ Prev (A)", "Previous image (saves this one)", lambda: self.session.prev())
+        self.next_button = self._button("Next (D) ▶", "Next image (saves this one)", lambda: self.session.next())
+        self.fit_button = self._button("Fit", "Fit the image (Ctrl+F)", self._fit)
+        for w in (self.open_button, self.save_button, self.format_box, self.draw_button, self.verify_button,
+                  self.hide_button, self.undo_button, self.redo_button, self.prev_button, self.next_button,
+                  self.fit_button):
+            tools.addWidget(w)
+        tools.addStretch(1)
+        self.augment_button = QPushButton("Open in Augment ▶")
+        self.augment_button.setFocusPolicy(Qt.NoFocus)
+        self.augment_button.setToolTip("Save, then open this labelled folder in the Augment tab (boxes travel along)")
+        self.augment_button.clicked.connect(self.open_in_augment)
+        tools.addWidget(self.augment_button)
+
+        suggest = QHBoxLayout()
+        self.suggest_button = self._button("Suggest boxes…", "Run an ONNX detector on this image and show its boxes "
+                                           "as proposals (Space accepts, Del rejects, Tab next)", self.suggest)
+        self.detector_button = self._button("Detector…", "Choose the ONNX detector file", self._choose_detector)
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setRange(0.01, 0.99)
+        self.threshold.setSingleStep(0.05)
+        self.threshold.setValue(0.25)
+        self.threshold.setPrefix("score ≥ ")
+        self.threshold.setFocusPolicy(Qt.ClickFocus)
+        self.accept_all_button = self._button("Accept all", "Add every proposal as a box",
+                                              lambda: self.canvas.accept_all_proposals())
+        self.reject_all_button = self._button("Reject all", "Drop every proposal", self.canvas.clear_proposals)
+        self.detector_label = QLabel("no detector")
+        for w in (self.suggest_button, self.detector_button, self.threshold, self.accept_all_button,
+                  self.reject_all_button, self.detector_label):
+            suggest.addWidget(w)
+        suggest.addStretch(1)
+        self.suggest_panel = JobPanel(show_errors=False)
+        self.suggest_panel.succeeded.connect(self._on_suggestions)
+        self.suggest_panel.failed.connect(lambda m: self.show_message(f"suggest boxes failed: {m}"))
+        suggest.addWidget(self.suggest_panel)
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addLayout(tools)
+        lv.addLayout(suggest)
+        lv.addWidget(self.canvas, 1)
+        self.info_label = QLabel("")
+        lv.addWidget(self.info_label)
+
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.addWidget(QLabel("<b>Classes</b> (keys 1–9)"))
+        self.class_list = QListWidget()
+        self.class_list.setFocusPolicy(Qt.NoFocus)
+        self.class_list.itemClicked.connect(self._class_clicked)
+        rv.addWidget(self.class_list, 1)
+        row = QHBoxLayout()
+        self.class_edit = QLineEdit()
+        self.class_edit.setPlaceholderText("new class name")
+        self.class_edit.returnPressed.connect(self._add_class)
+        self.add_class_button = QPushButton("Add")
+        self.add_class_button.setFocusPolicy(Qt.NoFocus)
+        self.add_class_button.clicked.connect(self._add_class)
+        self.rename_button = QPushButton("Rename…")
+        self.rename_button.setFocusPolicy(Qt.NoFocus)
+        self.rename_button.clicked.connect(self._rename_class)
+        for w in (self.class_edit, self.add_class_button, self.rename_button):
+            row.addWidget(w)
+        rv.addLayout(row)
+        rv.addWidget(QLabel("<b>Images</b>  ✔ verified · ● labelled · ○ none · ✖ unreadable"))
+        self.file_list = QListWidget()
+        self.file_list.setFocusPolicy(Qt.NoFocus)
+        self.file_list.currentRowChanged.connect(self._file_row_changed)
+        rv.addWidget(self.file_list, 2)
+        srow = QHBoxLayout()
+        srow.addWidget(QLabel("<b>Boxes per class</b>"))
+        self.stats_button = QPushButton("Refresh stats")
+        self.stats_button.setFocusPolicy(Qt.NoFocus)
+        self.stats_button.clicked.connect(self.refresh_stats)
+        srow.addStretch(1)
+        srow.addWidget(self.stats_button)
+        rv.addLayout(srow)
+        self.chart = BarChart(title="boxes per class")
+        self.chart.setMinimumHeight(170)
+        rv.addWidget(self.chart, 1)
+        self.stats_label = QLabel("")
+        self.stats_label.setWordWrap(True)
+        rv.addWidget(self.stats_label)
+        self.stats_panel = JobPanel(show_errors=False)
+        self.stats_panel.succeeded.connect(self._on_stats)
+        self.stats_panel.failed.connect(lambda m: self.show_message(f"stats failed: {m}"))
+        rv.addWidget(self.stats_panel)
+
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 1)
+        split.setSizes([900, 300])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(split)
+
+    # ------------------------------------------------------------------ shell hooks
+    def open_path(self, path: str | Path) -> None:
+        """Open a folder, or an image's folder at that image (another tab hands us a path)."""
+        path = Path(path)
+        try:
+            if path.is_dir():
+                self.open_folder(path)
+            elif path.is_file():
+                self.open_folder(path.parent)
+                for i, e in enumerate(self.session.entries):
+                    if e.path == path:
+                        self.session.goto(i)
+        except AugbenchError as exc:
+            self.show_message(str(exc))
+
+    def accept_drop(self, paths: list[Path]) -> bool:
+        """Folders open; image files open as a list (their folder's classes.txt applies)."""
+        dirs = [p for p in paths if p.is_dir()]
+        if dirs:
+            self.open_path(dirs[0])
+            return True
+        images = [p for p in paths if p.is_file() and p.suffix.lower() in IMAGE_EXTS]
+        if images:
+            self._save_quietly()
+            self.session.open_files(sorted(images))
+            return True
+        return False
+
+    def on_dataset_changed(self, info: Any) -> None:
+        if info is not None and self.session.folder is None and getattr(info, "layout", "") == "flat":
+            self.open_folder(info.root)
+
+    def shutdown(self) -> None:
+        self._save_quietly()
+        for panel in (self.stats_panel, self.suggest_panel):
+            if panel.worker is not None:
+                panel.worker.cancel()
+                panel.worker.wait(5000)
+
+    # ------------------------------------------------------------------ actions
+    def open_folder(self, folder: str | Path) -> None:
+        self._save_quietly()
+        self.session.open_folder(folder)
+        self.canvas.setFocus()
+        n = len(self.session.entries)
+        self.show_message(f"{n} images in {Path(folder).name}" if n else f"no images in {folder}")
+        for m in self.session.messages[:3]:
+            self.show_message(m)
+
+    def _choose_folder(self) -> None:
+        start = str(self.session.folder or Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Open image folder", start)
+        if folder:
+            self.open_folder(folder)
+
+    def _save(self) -> None:
+        try:
+            path = self.session.save()
+        except AugbenchError as exc:
+            self.show_message(str(exc))
+            return
+        self.show_message(f"saved {path.name}" if path else "nothing to save")
+        self.canvas.setFocus()
+
+    def _save_quietly(self) -> None:
+        try:
+            self.session.save_all()
+        except AugbenchError as exc:
+            self.show_message(str(exc))
+
+    def _format_changed(self, _: int) -> None:
+        fmt = self.format_box.currentData()
+        self.session.set_format(fmt)
+        settings = getattr(self.shell, "settings", None)
+        if settings is not None:
+            settings.setValue("label/format", fmt)
+
+    def _toggle_draw(self) -> None:
+        self.canvas.set_mode("draw" if self.draw_button.isChecked() else "edit")
+        self.canvas.setFocus()
+
+    def _toggle_verified(self) -> None:
+        self.session.toggle_verified()
+        self.canvas.setFocus()
+
+    def _toggle_hide(self) -> None:
+        self.canvas.show_boxes = not self.hide_button.isChecked()
+        self.canvas.update()
+
+    def _fit(self) -> None:
+        self.canvas._user_zoom = False
+        self.canvas.fit()
+
+    def open_in_augment(self) -> None:
+        """Save everything and hand the folder to the Augment tab."""
+        if self.session.folder is None:
+            self.show_message("open a folder first")
+            return
+        self._save_quietly()
+        if self.shell is None or not hasattr(self.shell, "open_in_tab"):
+            self.show_message("no Augment tab in this window")
+            return
+        try:
+            self.shell.open_in_tab("augment", self.session.folder)
+        except AugbenchError as exc:
+            self.show_message(str(exc))
+
+    # ------------------------------------------------------------------ classes
+    def _add_class(self) -> None:
+        name = self.class_edit.text().strip()
+        if not name:
+            return
+        try:
+            self.session.add_class(name)
+        except AugbenchError as exc:
+            self.show_message(str(exc))
+            return
+        self.class_edit.clear()
+        self.canvas.current_class = name
+        self._refresh_classes()
+        self.canvas.setFocus()
+
+    def _rename_class(self, _: bool = False, new: str | None = None) -> None:
+        item = self.class_list.currentItem()
+        if item is None:
+            return
+        old = item.data(Qt.UserRole)
+        if new is None:
+            new, ok = QInputDialog.getText(self, "Rename class", f"New name for {old!r} (its id stays):", text=old)
+            if not ok:
+                return
+        try:
+            self.session.rename_class(old, new)
+        except AugbenchError as exc:
+            self.show_message(str(exc))
+            return
+        if self.canvas.current_class == old:
+            self.canvas.current_class = new
+
+    def _class_clicked(self, item: QListWidgetItem) -> None:
+        name = item.data(Qt.UserRole)
+        self.canvas.current_class = name
+        if self.canvas.selected >= 0:
+            self.session.set_label([self.canvas.selected], name)
+        self.canvas.setFocus()
+
+    def _select_class_row(self, name: str) -> None:
+        names = self.session.registry.names
+        if name in names:
+            self.class_list.setCurrentRow(names.index(name))
+
+    # ------------------------------------------------------------------ suggestions
+    def set_detector(self, path: str | Path) -> None:
+        self.detector_path = Path(path)
+        self._detector = None
+        self.detector_label.setText(self.detector_path.name)
+        settings = getattr(self.shell, "settings", None)
+        if settings is not None:
+            settings.setValue("label/detector", str(self.detector_path))
+
+    def _choose_detector(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "ONNX detector", str(self.session.folder or Path.home()),
+                                              "ONNX models (*.onnx)")
+        if path:
+            self.set_detector(path)
+
+    def suggest(self) -> None:
+        """Run the detector on the current image in the worker; proposals appear on the canvas."""
+        if self.detector_path is None:
+            settings = getattr(self.shell, "settings", None)
+            saved = settings.value("label/detector", "") if settings is not None else ""
+            if saved and Path(saved).is_file():
+                self.set_detector(saved)
+            else:
+                self._choose_detector()
+        e = self.session.current
+        if self.detector_path is None or e is None or self.suggest_panel.busy:
+            return
+        from augbench.label.suggest import OnnxDetector
+
+        path, image, thr, names = self.detector_path, e.path, self.threshold.value(), self.session.registry.names
+        cached = self._detector
+
+        def work(progress: Any, cancel: Any) -> tuple[Any, Path, list]:
+            det = cached
+            if det is None or det.score_threshold != thr:
+                det = OnnxDetector(path, score_threshold=thr)
+            if not det.class_names and names:
+                det.class_names = names  # no names in the model: assume it was trained on this classes.txt
+            return det, image, det.detect(read_image(image))
+
+        self.suggest_panel.run(fn=work)
+
+    def _on_suggestions(self, out: Any) -> None:
+        det, image, props = out
+        self._detector = det
+        e = self.session.current
+        if e is None or e.path != image:
+            return  # the user moved on meanwhile
+        self.canvas.set_proposals(props)
+        self.show_message(f"{len(props)} proposal(s): Space accepts, Del rejects, Tab goes to the next")
+        self.canvas.setFocus()
+
+    def _on_proposals(self, n: int) -> None:
+        self.accept_all_button.setEnabled(n > 0)
+        self.reject_all_button.setEnabled(n > 0)
+
+    # ------------------------------------------------------------------ stats
+    def refresh_stats(self) -> None:
+        folder = self.session.folder
+        if folder is None or self.stats_panel.busy:
+            return
+        self._save_quietly()
+        fmt = self.session.fmt
+        self.stats_panel.run(fn=lambda progress, cancel: compute_stats(folder, fmt, progress=progress, cancel=cancel))
+
+    def _on_stats(self, st: LabelStats) -> None:
+        self.last_stats = st
+        self.chart.set_data(list(st.class_counts), list(st.class_counts.values()))
+        imb = "∞" if st.imbalance == float("inf") else f"{st.imbalance:.1f}×"
+        self.stats_label.setText(
+            f"{st.n_images} images · {st.n_boxes} boxes · imbalance {imb}<br>"
+            f"missing labels {len(st.missing)} · empty {len(st.empty)} · unreadable {len(st.unreadable)}"
+        )
+
+    # ------------------------------------------------------------------ view updates
+    def _on_session(self, event: str) -> None:
+        if event in ("opened", "classes", "format"):
+            self._refresh_all()
+        elif event in ("image", "boxes", "saved"):
+            self._refresh_files()
+            self._refresh_state()
+            if event == "boxes":
+                self._refresh_classes()
+
+    def _refresh_all(self) -> None:
+        self._refresh_classes()
+        self._refresh_files(rebuild=True)
+        self._refresh_state()
+
+    def _refresh_classes(self) -> None:
+        names = self.session.registry.names
+        if [self.class_list.item(i).data(Qt.UserRole) for i in range(self.class_list.count())] == names:
+            return
+        self.class_list.clear()
+        for i, n in enumerate(names):
+            item = QListWidgetItem(f"{i + 1 if i < 9 else ' '}  {n}   (id {i})")
+            item.setData(Qt.UserRole, n)
+            item.setForeground(self.canvas.color_of(n))
+            self.class_list.addItem(item)
+        if self.canvas.current_class in names:
+            self.class_list.setCurrentRow(names.index(self.canvas.current_class))
+
+    def _refresh_files(self, rebuild: bool = False) -> None:
+        entries = self.session.entries
+        if rebuild or self.file_list.count() != len(entries):
+            self.file_list.blockSignals(True)
+            self.file_list.clear()
+            for _ in entries:
+                self.file_list.addItem(QListWidgetItem(""))
+            self.file_list.blockSignals(False)
+        for i, e in enumerate(entries):
+            text = f"{MARKS[e.status]} {'*' if e.dirty else ''}{e.path.name}"
+            item = self.file_list.item(i)
+            if item.text() != text:
+                item.setText(text)
+                if e.error:
+                    item.setToolTip(e.error)
+        if 0 <= self.session.index < self.file_list.count() and self.file_list.currentRow() != self.session.index:
+            self.file_list.blockSignals(True)
+            self.file_list.setCurrentRow(self.session.index)
+            self.file_list.blockSignals(False)
+
+    def _refresh_state(self) -> None:
+        e = self.session.current
+        self.verify_button.setChecked(bool(e and e.ann and e.ann.verified))
+        self.undo_button.setEnabled(bool(e and e.stack.can_undo))
+        self.redo_button.setEnabled(bool(e and e.stack.can_redo))
+        if e is None:
+            self.info_label.setText("")
+            return
+        size = f"{e.ann.width}×{e.ann.height}" if e.ann else "?"
+        self.info_label.setText(
+            f"{self.session.index + 1}/{len(self.session.entries)}  {e.path.name}  {size}  "
+            f"{len(self.session.boxes)} boxes  format: {self.session.fmt}"
+            + (f"  — READ-ONLY: {e.error}" if e.error else "")
+        )
+
+    def _file_row_changed(self, row: int) -> None:
+        if row >= 0 and row != self.session.index:
+            try:
+                self.session.goto(row)
+            except AugbenchError as exc:
+                self.show_message(str(exc))
+            self.canvas.setFocus()
+
+    def show_message(self, text: str) -> None:
+        bar = self.shell.statusBar() if self.shell is not None and hasattr(self.shell, "statusBar") else None
+        if bar is not None:
+            bar.showMessage(text, 6000)
+        self.info_label.setToolTip(text)
+        self.last_message = text
+
+    last_message = ""
+
+
+def create_tab(shell: Any) -> QWidget:
+    return LabelTab(shell)
+

