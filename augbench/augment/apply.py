@@ -26,6 +26,7 @@ class AugOutput:
     dropped: list[int] = field(default_factory=list)  # indices of input boxes that vanished
     clipped: list[int] = field(default_factory=list)  # indices of output boxes cut by the border
     applied: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    source_ids: list[int] = field(default_factory=list)  # input index of each output box (a box may split)
 
 
 def _on_border(b: tuple[float, float, float, float], w: int, h: int) -> bool:
@@ -67,7 +68,7 @@ def augment_sample(
             clipped.append(j)
     dropped = sorted(set(range(len(boxes))) - set(kept_ids))
     applied = [(name, dict(params)) for name, params in out.get("applied_transforms", [])]
-    return AugOutput(img, new_boxes, out.get("mask") if mask is not None else None, dropped, clipped, applied)
+    return AugOutput(img, new_boxes, out.get("mask") if mask is not None else None, dropped, clipped, applied, kept_ids)
 
 
 def summarize_params(applied: list[tuple[str, dict[str, Any]]], max_items: int = 16) -> list[dict[str, Any]]:

@@ -280,9 +280,50 @@ def catalog() -> dict[str, TransformSpec]:
         if not _supports_boxes_and_masks(cls):
             continue
         spec = _spec_for(cls)
-        if spec is not None:
-            out[name] = spec
+        if spec is None:
+            continue
+        reason = _smoke_test(spec)
+        if reason:
+            _REJECTED[name] = reason
+            continue
+        out[name] = spec
     return out
+
+
+_REJECTED: dict[str, str] = {}
+
+
+def _smoke_test(spec: TransformSpec) -> str:
+    """Why ``spec`` cannot be offered ('' if it can): it must build from the defaults it shows and
+    run on a small image + mask + box (e.g. CropAndPad needs px or percent; PixelDropout fails on
+    masks in this Albumentations release)."""
+    import warnings
+
+    import numpy as np
+
+    params = spec.defaults()
+    for p in spec.params:
+        if p.name in ("height", "width"):
+            params[p.name] = 16
+        elif p.name == "size" and p.kind == "range":
+            params[p.name] = (16, 16)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t = spec.build(params, p=1.0)
+            img = np.full((24, 32, 3), 128, np.uint8)
+            mask = np.zeros((24, 32), np.uint8)
+            compose = A.Compose([t], bbox_params=A.BboxParams(format="pascal_voc", label_fields=["labels"]), seed=0)
+            compose(image=img, mask=mask, bboxes=[[4.0, 4.0, 20.0, 16.0]], labels=["x"])
+    except Exception as exc:  # noqa: BLE001 - any failure means "not offered"
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+    return ""
+
+
+def rejected() -> dict[str, str]:
+    """Transforms left out of the catalogue and why (shown by `augbench augment --list`)."""
+    catalog()
+    return dict(_REJECTED)
 
 
 def get_spec(name: str) -> TransformSpec:

@@ -42,7 +42,7 @@ def parse_transform(text: str) -> dict[str, Any]:
 
 
 def _cmd_augment(args: argparse.Namespace) -> int:
-    from augbench.augment.catalog import catalog
+    from augbench.augment.catalog import catalog, rejected
     from augbench.augment.export import AugmentJob
     from augbench.cli import execute, print_result
     from augbench.core.jobs import save_job
@@ -52,6 +52,8 @@ def _cmd_augment(args: argparse.Namespace) -> int:
             params = ", ".join(f"{p.name}[{p.lo}..{p.hi}]" if p.kind in ("range", "float", "int") else p.name
                                for p in spec.params)
             print(f"{name:28s} {spec.group:14s} {params}")
+        for name, why in sorted(rejected().items()):
+            print(f"(not offered) {name}: {why}")
         return 0
     if not args.input or not args.output:
         raise ConfigError("input", "give INPUT and OUTPUT folders (or --list)")

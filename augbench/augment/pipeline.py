@@ -9,6 +9,7 @@ works in the user's training code.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -85,6 +86,13 @@ def build_compose(
     """Compose with boxes (labels + ids as label fields) and parameter recording."""
     if transforms and isinstance(transforms[0], Step):
         transforms = build_transforms(transforms, p_override)  # type: ignore[arg-type]
+    with warnings.catch_warnings():
+        # "Got processor for bboxes, but no transform to process it": expected for colour-only pipelines.
+        warnings.filterwarnings("ignore", message="Got processor for")
+        return _compose(transforms, box_format, min_visibility, seed)
+
+
+def _compose(transforms: list[Any], box_format: str, min_visibility: float, seed: int | None) -> Any:
     return A.Compose(
         transforms,
         bbox_params=A.BboxParams(

@@ -51,7 +51,7 @@ from augbench.classify.models import MODEL_NAMES, MODELS, build_model
 from augbench.classify.trainer import Trainer, TrainOptions
 from augbench.core.atomic import atomic_write_json
 from augbench.core.errors import ConfigError
-from augbench.core.jobs import JobResult, Skipped, register_job
+from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
 from augbench.core.progress import CancelToken, Progress, ProgressFn, null_progress
 from augbench.core.runfolder import RunFolder
 
@@ -289,6 +289,7 @@ def train_ds_counts(ds: ImageDataset, classes: list[str]) -> dict[str, dict[str,
     return out
 
 
+@job_runner(ExperimentConfig)
 def run_experiment(cfg: ExperimentConfig, *, progress: ProgressFn = null_progress,
                    cancel: CancelToken | None = None) -> JobResult:
     """Run every (model, arm, seed) not yet on disk, then write the report."""

@@ -19,11 +19,6 @@ from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
 from augbench.core.progress import CancelToken, ProgressFn
 from augbench.core.runfolder import RunFolder
 
-@job_runner(ExperimentConfig)
-def run_bench_experiment(cfg: ExperimentConfig, *, progress: ProgressFn, cancel: CancelToken) -> JobResult:
-    return run_experiment(cfg, progress=progress, cancel=cancel)
-
-
 @register_job("bench.train")
 @dataclass(frozen=True)
 class TrainConfig:
@@ -95,4 +90,4 @@ def run_bench_train(cfg: TrainConfig, *, progress: ProgressFn, cancel: CancelTok
     return result
 
 
-__all__ = ["TrainConfig", "run_bench_experiment", "run_bench_train"]
+__all__ = ["TrainConfig", "ExperimentConfig", "run_experiment", "run_bench_train"]

@@ -241,8 +241,6 @@ class Trainer:
         n_batches = len(self._train_loader(0))
         total = self.opts.epochs * n_batches
         key = "val_accuracy" if self.opts.select_metric == "accuracy" else "val_macro_f1"
-        t_all = time.perf_counter()
-        images_all = 0
         for epoch in range(start, self.opts.epochs):
             self.model.train()
             t0 = time.perf_counter()
@@ -273,7 +271,6 @@ class Trainer:
             rec = EpochRecord(epoch, float(np.mean(losses)) if losses else float("nan"), val["accuracy"],
                               val["macro_f1"], train_s, wait, images)
             outcome.history.append(rec)
-            images_all += images
             metric = getattr(rec, key)
             if metric > outcome.best_metric:
                 outcome.best_metric, outcome.best_epoch = metric, epoch
@@ -294,7 +291,6 @@ class Trainer:
         outcome.data_wait_s = sum(r.data_wait_s for r in outcome.history)
         n_img = sum(r.images for r in outcome.history)
         outcome.images_per_s = n_img / outcome.train_s if outcome.train_s > 0 else 0.0
-        del t_all, images_all
         return outcome
 
 
@@ -303,7 +299,10 @@ def load_checkpoint(path: str | Path, device: str = "cpu") -> tuple[ClassifierNe
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"checkpoint not found: {path}")
-    blob = torch.load(path, map_location=device, weights_only=True)
+    try:
+        blob = torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file is a weights problem for the user
+        raise WeightsError(f"cannot read checkpoint {path}: {exc}") from None
     if not isinstance(blob, dict) or blob.get("format") != "augbench.classifier/1":
         raise WeightsError(f"{path} is not an augbench classifier checkpoint")
     args = dict(blob["model_args"])

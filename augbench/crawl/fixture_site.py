@@ -98,8 +98,8 @@ _PAGE = """<!DOCTYPE html>
 body {{ font-family: sans-serif; margin: 0; background: #f5f6f7; }}
 #header {{ background: #03c75a; color: white; padding: 10px 16px; font-weight: bold; }}
 .photo_group {{ display: flex; flex-wrap: wrap; gap: 8px; padding: 8px; }}
-.{tile_cls} {{ width: 300px; height: 260px; background: white; border-radius: 6px; overflow: hidden; cursor: pointer; }}
-.{tile_cls} img {{ width: 300px; height: 220px; object-fit: cover; background: #ddd; display: block; }}
+.{tile_cls} {{ width: 300px; height: 420px; background: white; border-radius: 6px; overflow: hidden; cursor: pointer; }}
+.{tile_cls} img {{ width: 300px; height: 380px; object-fit: cover; background: #ddd; display: block; }}
 .info {{ padding: 4px 8px; font-size: 12px; white-space: nowrap; overflow: hidden; }}
 .image_viewer {{ position: fixed; top: 40px; right: 20px; background: #000c; padding: 10px; display: none; }}
 .image_viewer img {{ max-width: 400px; }}
@@ -172,6 +172,7 @@ class FixtureSite:
         self.routes: dict[str, Route] = {}
         self.results: dict[str, list[dict[str, Any]]] = {}
         self.hits: Counter[str] = Counter()
+        self.tool_hits: Counter[str] = Counter()  # requests from augbench's downloader (by User-Agent)
         self.api_params: list[dict[str, str]] = []
         self.last_safe: str | None = None
         self._lock = threading.Lock()
@@ -331,6 +332,8 @@ class FixtureSite:
                 split = urlsplit(raw)
                 with site._lock:
                     site.hits[split.path] += 1
+                    if "augbench" in (self.headers.get("User-Agent") or ""):
+                        site.tool_hits[split.path] += 1
                     route = site.routes.get(raw) or site.routes.get(split.path)
                     if route is not None:
                         route.hits += 1

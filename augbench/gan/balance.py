@@ -32,7 +32,7 @@ from augbench.core.runfolder import RunFolder, iter_manifest
 from augbench.gan.data import UnpairedData, load_folder, load_image, to_tensor, to_uint8
 from augbench.gan.monitor import make_evaluator, make_previewer
 from augbench.gan.planner import ClassPlan, plan_balance, plan_table
-from augbench.gan.trainer import GanConfig, Trainer, load_model, sample_grid, save_grid
+from augbench.gan.trainer import GanConfig, Trainer, load_model, save_grid
 
 GRID_N = 8
 
@@ -155,9 +155,9 @@ def _variant(img: np.ndarray, seed: int) -> tuple[np.ndarray, str]:
     """A seeded flip of the source so that repeated sources give different images."""
     r = np.random.default_rng(seed)
     op = ["none", "hflip", "vflip", "hvflip"][int(r.integers(0, 4))]
-    if "h" in op[:2] or op == "hvflip":
+    if op in ("hflip", "hvflip"):
         img = img[:, ::-1]
-    if "v" in op:
+    if op in ("vflip", "hvflip"):
         img = img[::-1]
     return np.ascontiguousarray(img), op
 
@@ -172,7 +172,8 @@ def generate(cfg: BalanceConfig, plan: ClassPlan, normals: list[Path], checkpoin
     order = np.random.default_rng([cfg.seed, 2024]).permutation(len(normals))
     copy_dir = Path(cfg.generated_copy) / plan.name if cfg.generated_copy else None
     written: list[str] = []
-    todo = [k for k in range(plan.to_generate) if f"{plan.name}/gen_{plan.name}_{k:05d}.png" not in done_files]
+    rel_dir = out_cls.relative_to(run.root).as_posix()
+    todo = [k for k in range(plan.to_generate) if f"{rel_dir}/gen_{plan.name}_{k:05d}.png" not in done_files]
     for start in range(0, len(todo), 16):
         cancel.check()
         ks = todo[start:start + 16]
@@ -186,12 +187,12 @@ def generate(cfg: BalanceConfig, plan: ClassPlan, normals: list[Path], checkpoin
         fakes = to_uint8(model.translate(to_tensor(np.stack(imgs)), "AB"))
         for k, src, op, fake in zip(ks, srcs, ops, fakes):
             name = f"gen_{plan.name}_{k:05d}.png"
-            dest = safe_join(out_cls.parent, plan.name, name)
+            dest = safe_join(out_cls, name)
             arr = fake[..., 0] if channels == 1 else fake
             write_image(dest, arr)
             if copy_dir is not None:
                 write_image(copy_dir / name, arr)
-            rel = f"{plan.name}/{name}"
+            rel = f"{rel_dir}/{name}"
             run.manifest.append({"file": rel, "class": plan.name, "origin": "cyclegan", "source": str(src),
                                  "source_transform": op, "checkpoint": str(checkpoint), "epoch": epoch,
                                  "seed": cfg.seed * 1_000_003 + k, "train_seed": cfg.seed, "kid": kid_value})

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = BalanceConfig(
         dataset=str(train_root), out_dir=str(out / "balanced"), work_dir=str(out / "gan"), normal_class="normal",
         defect_classes=("defect",), target_mode="fill_to_normal", size=args.size, channels=1, ngf=32, n_blocks=6,
-        epochs=200, steps_per_epoch=200, time_budget_s=args.budget, precision=args.precision, n_holdout=64,
+        epochs=200, steps_per_epoch=100, time_budget_s=args.budget, precision=args.precision, n_holdout=64,
         generated_copy=str(out / "generated"), seed=0,
     )
     from augbench.core.progress import Progress

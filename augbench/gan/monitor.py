@@ -18,8 +18,12 @@ from augbench.gan.trainer import CycleGAN, sample_grid, save_grid
 
 
 def make_evaluator(holdout_a: torch.Tensor, real_b: torch.Tensor, out_dir: str | Path,
-                   feature_kind: str = "lite0", n_grid: int = 6, seed: int = 0) -> Callable[[CycleGAN, int], dict]:
+                   feature_kind: str = "lite0", n_grid: int = 6, seed: int = 0,
+                   max_real: int = 256) -> Callable[[CycleGAN, int], dict]:
     """Return ``evaluate(model, epoch) -> dict`` (copy, diversity, kid, flags) that also saves a grid PNG."""
+    if len(real_b) > max_real:  # KID uses subsets of 100: a few hundred reference images are plenty
+        keep = np.random.default_rng([seed, 5]).choice(len(real_b), max_real, replace=False)
+        real_b = real_b[torch.from_numpy(np.sort(keep))]
     try:
         real_features = detectors.features(real_b, feature_kind)
     except Exception as exc:  # the extractor is optional: fall back to pixel features, say so in the run

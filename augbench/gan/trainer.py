@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import pickle
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -262,7 +263,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Load and check a checkpoint written by :func:`save_checkpoint` (weights_only: no code runs)."""
     try:
         ckpt = torch.load(Path(path), map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError) as exc:
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
         raise WeightsError(f"cannot read checkpoint {path}: {exc}") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != CKPT_FORMAT:
         raise WeightsError(f"{path} is not an augbench CycleGAN checkpoint")
@@ -398,14 +399,14 @@ class Trainer:
                                   f"G {losses['G']:.3f} D {losses['D_A'] + losses['D_B']:.3f}",
                                   preview=preview, metrics={**losses, "sec_per_step": time.perf_counter() - t0},
                                   stage="train"))
-            s.elapsed_s += time.perf_counter() - t_epoch
-            row: dict[str, Any] = {"epoch": s.epoch + 1, "global_step": s.global_step, "lr": lr,
-                                   "elapsed_s": round(s.elapsed_s, 2)}
+            row: dict[str, Any] = {"epoch": s.epoch + 1, "global_step": s.global_step, "lr": lr}
             row.update({k: v / max(1, n_in_epoch) for k, v in epoch_sums.items()})
             s.epoch += 1
             s.step = 0
             if self.evaluate is not None:
                 row.update(self.evaluate(self.model, s.epoch))
+            s.elapsed_s += time.perf_counter() - t_epoch  # evaluation counts against the time budget too
+            row["elapsed_s"] = round(s.elapsed_s, 2)
             s.history.append(row)
             value = row.get(self.select_key)
             improved = value is not None and not (isinstance(value, float) and math.isnan(value)) and (

@@ -56,6 +56,7 @@ class LabelCanvas(QWidget):
         self.selected = -1
         self.show_boxes = True
         self.proposals: list[Proposal] = []
+        self.risks: dict[int, Any] = {}  # box index -> BoxRisk from the augmentation check
         self.proposal_index = 0
         self.scale = 1.0
         self.offset = QPointF(0, 0)
@@ -74,11 +75,13 @@ class LabelCanvas(QWidget):
             self.selected = -1
             self.selection_changed.emit(-1)
             self.clear_proposals()
+            self.risks = {}
             self._drag = None
             self._preview = None
             self._user_zoom = False
             self.fit()
         elif event == "boxes":
+            self.risks = {}  # computed for boxes that changed
             if self.selected >= len(self.session.boxes):
                 self.select(-1)
         self.update()
@@ -457,6 +460,8 @@ class LabelCanvas(QWidget):
                 if self._preview is not None and self._drag and self._drag.get("index") == i:
                     continue
                 self._paint_box(p, b, selected=i == self.selected)
+                if i in self.risks:
+                    self._paint_risk(p, b, self.risks[i])
             for k, prop in enumerate(self.proposals):
                 self._paint_proposal(p, prop, current=k == self.proposal_index)
         if self._preview is not None:
@@ -487,6 +492,22 @@ class LabelCanvas(QWidget):
                                   HANDLE_PX + 2), color)
                 p.drawRect(QRectF(hp.x() - HANDLE_PX / 2 - 1, hp.y() - HANDLE_PX / 2 - 1, HANDLE_PX + 2,
                                   HANDLE_PX + 2))
+
+    def _paint_risk(self, p: QPainter, b: Box, risk: Any) -> None:
+        r = self.widget_rect(b)
+        pen = QPen(QColor("#e74c3c"), 2)
+        pen.setStyle(Qt.DotLine)
+        p.setPen(pen)
+        p.drawRect(r.adjusted(-3, -3, 3, 3))
+        text = f"⚠ dropped {risk.dropped:.0%} · clipped {risk.clipped:.0%}"
+        font = QFont(self.font())
+        font.setPointSize(8)
+        p.setFont(font)
+        fm = QFontMetrics(font)
+        tag = QRectF(r.left(), r.bottom() + 2, int(fm.horizontalAdvance(text)) + 8, int(fm.height()) + 2)
+        p.fillRect(tag, QColor(231, 76, 60, 220))
+        p.setPen(QColor("white"))
+        p.drawText(tag, Qt.AlignCenter, text)
 
     def _paint_proposal(self, p: QPainter, prop: Proposal, current: bool) -> None:
         color = QColor("#f1c40f") if current else QColor("#bfa300")

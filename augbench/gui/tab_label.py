@@ -9,6 +9,7 @@ detector the user picks) and "Open in Augment".
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,7 @@ class LabelTab(QWidget):
         self.canvas.mode_changed.connect(lambda m: self.draw_button.setChecked(m == "draw"))
         self.canvas.class_chosen.connect(self._select_class_row)
         self.canvas.proposals_changed.connect(self._on_proposals)
+        self.canvas.selection_changed.connect(lambda _: self._refresh_state())
         self._refresh_all()
 
     # ------------------------------------------------------------------ layout
@@ -119,14 +121,26 @@ class LabelTab(QWidget):
                                               lambda: self.canvas.accept_all_proposals())
         self.reject_all_button = self._button("Reject all", "Drop every proposal", self.canvas.clear_proposals)
         self.detector_label = QLabel("no detector")
+        self.difficult_button = self._button("Difficult", "Mark the selected box difficult (VOC flag)",
+                                             self._toggle_difficult, True)
+        self.check_button = self._button("Check augmentation", "Run the Augment tab's pipeline a few times and "
+                                         "mark boxes it would clip or drop", self.check_augmentation)
         for w in (self.suggest_button, self.detector_button, self.threshold, self.accept_all_button,
-                  self.reject_all_button, self.detector_label):
+                  self.reject_all_button, self.detector_label, self.difficult_button, self.check_button):
             suggest.addWidget(w)
         suggest.addStretch(1)
         self.suggest_panel = JobPanel(show_errors=False)
         self.suggest_panel.succeeded.connect(self._on_suggestions)
         self.suggest_panel.failed.connect(lambda m: self.show_message(f"suggest boxes failed: {m}"))
+        self.suggest_panel.finished.connect(lambda: self.suggest_panel.setVisible(False))
+        self.suggest_panel.setVisible(False)  # only while a detector runs
         suggest.addWidget(self.suggest_panel)
+        self.check_panel = JobPanel(show_errors=False)
+        self.check_panel.succeeded.connect(self._on_risks)
+        self.check_panel.failed.connect(lambda m: self.show_message(f"augmentation check failed: {m}"))
+        self.check_panel.finished.connect(lambda: self.check_panel.setVisible(False))
+        self.check_panel.setVisible(False)
+        suggest.addWidget(self.check_panel)
 
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -164,10 +178,14 @@ class LabelTab(QWidget):
         self.file_list.currentRowChanged.connect(self._file_row_changed)
         rv.addWidget(self.file_list, 2)
         srow = QHBoxLayout()
-        srow.addWidget(QLabel("<b>Boxes per class</b>"))
         self.stats_button = QPushButton("Refresh stats")
         self.stats_button.setFocusPolicy(Qt.NoFocus)
         self.stats_button.clicked.connect(self.refresh_stats)
+        self.convert_button = QPushButton("Convert / export…")
+        self.convert_button.setFocusPolicy(Qt.NoFocus)
+        self.convert_button.setToolTip("Write every label of the folder in another format (YOLO, VOC, COCO json)")
+        self.convert_button.clicked.connect(lambda: self.convert_labels())
+        srow.addWidget(self.convert_button)
         srow.addStretch(1)
         srow.addWidget(self.stats_button)
         rv.addLayout(srow)
@@ -226,7 +244,7 @@ class LabelTab(QWidget):
 
     def shutdown(self) -> None:
         self._save_quietly()
-        for panel in (self.stats_panel, self.suggest_panel):
+        for panel in (self.stats_panel, self.suggest_panel, self.check_panel):
             if panel.worker is not None:
                 panel.worker.cancel()
                 panel.worker.wait(5000)
@@ -383,6 +401,7 @@ class LabelTab(QWidget):
                 det.class_names = names  # no names in the model: assume it was trained on this classes.txt
             return det, image, det.detect(read_image(image))
 
+        self.suggest_panel.setVisible(True)
         self.suggest_panel.run(fn=work)
 
     def _on_suggestions(self, out: Any) -> None:
@@ -399,6 +418,53 @@ class LabelTab(QWidget):
         self.accept_all_button.setEnabled(n > 0)
         self.reject_all_button.setEnabled(n > 0)
 
+    def _toggle_difficult(self) -> None:
+        i = self.canvas.selected
+        if i >= 0:
+            self.session.set_flags([i], difficult=self.difficult_button.isChecked())
+        self._refresh_state()
+        self.canvas.setFocus()
+
+    # ------------------------------------------------------------------ augmentation check
+    def augment_steps(self) -> list[Any] | None:
+        """The Augment tab's current pipeline steps, if that tab exists."""
+        tab = getattr(self.shell, "tab_widgets", {}).get("augment")
+        if tab is None or not hasattr(tab, "current_steps"):
+            return None
+        return list(tab.current_steps())
+
+    def check_augmentation(self, steps: list[Any] | None = None) -> None:
+        """Mark boxes of this image that the augmentation pipeline would clip or drop."""
+        steps = steps if isinstance(steps, list) else self.augment_steps()
+        e = self.session.current
+        if steps is None:
+            self.show_message("no augmentation pipeline: build one in the Augment tab first")
+            return
+        if e is None or e.ann is None or not e.ann.boxes or self.check_panel.busy:
+            self.show_message("no boxes to check on this image")
+            return
+        if not steps:
+            self.show_message("the augmentation pipeline is empty")
+            return
+        from augbench.label.clipcheck import pipeline_risks
+
+        ann = replace(e.ann, boxes=list(e.ann.boxes))
+        self.check_panel.setVisible(True)
+        self.check_panel.run(fn=lambda progress, cancel: (e.path, tuple(ann.boxes), pipeline_risks(steps, ann)))
+
+    def _on_risks(self, out: Any) -> None:
+        path, boxes, risks = out
+        if self.session.current is None or self.session.current.path != path or tuple(self.session.boxes) != boxes:
+            return  # the image or its boxes changed meanwhile
+        self.canvas.risks = {r.index: r for r in risks if r.worst > 0}
+        self.canvas.update()
+        if self.canvas.risks:
+            worst = max(self.canvas.risks.values(), key=lambda r: r.worst)
+            self.show_message(f"{len(self.canvas.risks)} box(es) at risk; worst: {worst.label} dropped "
+                              f"{worst.dropped:.0%}, clipped {worst.clipped:.0%} of the trials")
+        else:
+            self.show_message("no box is clipped or dropped by this pipeline")
+
     # ------------------------------------------------------------------ stats
     def refresh_stats(self) -> None:
         folder = self.session.folder
@@ -408,7 +474,27 @@ class LabelTab(QWidget):
         fmt = self.session.fmt
         self.stats_panel.run(fn=lambda progress, cancel: compute_stats(folder, fmt, progress=progress, cancel=cancel))
 
-    def _on_stats(self, st: LabelStats) -> None:
+    def convert_labels(self, dst: str | None = None) -> None:
+        """Run the ``labels-convert`` job on the open folder (from the current format to ``dst``)."""
+        folder = self.session.folder
+        if folder is None or self.stats_panel.busy:
+            return
+        if dst is None:
+            choices = [f for f in ("yolo", "voc", "coco") if f != self.session.fmt]
+            dst, ok = QInputDialog.getItem(self, "Convert labels", f"Write all {self.session.fmt} labels as:",
+                                           choices, 0, False)
+            if not ok:
+                return
+        self._save_quietly()
+        from augbench.label.jobs import LabelsConvertJob
+
+        job = LabelsConvertJob(folder=str(folder), src=self.session.fmt, dst=dst)
+        self.stats_panel.run(job=job)
+
+    def _on_stats(self, st: Any) -> None:
+        if not isinstance(st, LabelStats):  # a convert job finished
+            self.show_message(getattr(st, "message", "done"))
+            return
         self.last_stats = st
         self.chart.set_data(list(st.class_counts), list(st.class_counts.values()))
         imb = "∞" if st.imbalance == float("inf") else f"{st.imbalance:.1f}×"
@@ -468,6 +554,10 @@ class LabelTab(QWidget):
     def _refresh_state(self) -> None:
         e = self.session.current
         self.verify_button.setChecked(bool(e and e.ann and e.ann.verified))
+        sel = self.canvas.selected
+        boxes = self.session.boxes
+        self.difficult_button.setEnabled(0 <= sel < len(boxes))
+        self.difficult_button.setChecked(0 <= sel < len(boxes) and boxes[sel].difficult)
         self.undo_button.setEnabled(bool(e and e.stack.can_undo))
         self.redo_button.setEnabled(bool(e and e.stack.can_redo))
         if e is None:

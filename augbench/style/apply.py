@@ -129,8 +129,9 @@ def _carry_labels(item: Item, out_img: Path, box_classes: list[str], size: tuple
             dst = out_img.with_suffix(".txt")
             atomic_write_bytes(dst, item.label_file.read_bytes())
             classes_txt = out_img.parent / "classes.txt"
-            if box_classes and not classes_txt.exists():
-                atomic_write_bytes(classes_txt, ("\n".join(box_classes) + "\n").encode("utf-8"))
+            names = read_classes_txt(item.image.parent) or read_classes_txt(item.label_file.parent) or box_classes
+            if names and not classes_txt.exists():
+                atomic_write_bytes(classes_txt, ("\n".join(names) + "\n").encode("utf-8"))
         written.append(str(dst))
     if item.mask_file is not None:
         dst = out_img.parent / "masks" / f"{out_img.stem}.png"

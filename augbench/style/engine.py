@@ -60,10 +60,10 @@ def fit_side(img: np.ndarray, max_side: int, min_side: int = MIN_SIDE) -> np.nda
     """Scale so the longer side is <= max_side and the shorter >= min_side (when possible)."""
     h, w = img.shape[:2]
     scale = 1.0
-    if max(h, w) > max_side:
+    if max(h, w) > max_side:  # the cap wins (memory); thin images may end up below min_side
         scale = max_side / max(h, w)
-    if min(h, w) * scale < min_side:
-        scale = min(min_side / min(h, w), max(1.0, scale) if max(h, w) <= max_side else scale * 4)
+    elif min(h, w) < min_side:
+        scale = min(min_side / min(h, w), max_side / max(h, w))
     if abs(scale - 1.0) < 1e-6:
         return img
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
@@ -208,7 +208,7 @@ class AdaINEngine:
 
     # ------------------------------------------------------------------ stages
     def _to_tensor(self, img: np.ndarray) -> torch.Tensor:
-        t = torch.from_numpy(np.ascontiguousarray(img)).to(self.device).permute(2, 0, 1)[None].float() / 255.0
+        t = torch.from_numpy(np.array(img, dtype=np.uint8, copy=True)).to(self.device).permute(2, 0, 1)[None].float() / 255.0
         ph, pw = (-t.shape[2]) % 8, (-t.shape[3]) % 8
         if ph or pw:
             t = torch.nn.functional.pad(t, (0, pw, 0, ph), mode="reflect")

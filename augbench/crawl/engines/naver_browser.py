@@ -93,6 +93,7 @@ return null;
 
 _MORE_JS = r"""
 window.scrollTo(0, document.body.scrollHeight);
+window.dispatchEvent(new Event("scroll"));
 for (const s of arguments[0]) {
   const b = document.querySelector(s);
   if (b && b.offsetParent !== null) { b.click(); return s; }

@@ -1,0 +1,77 @@
+"""``augbench crawl ...``: the same CrawlConfig the Crawl tab builds, from the command line."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from augbench.crawl.engines.naver_api import DEFAULT_API_URL
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "crawl",
+        help="download images for keywords into an ImageFolder (Naver browser / Naver Open API / URL list)",
+        description="Each keyword becomes a class folder with manifest.jsonl; re-running resumes.",
+    )
+    p.add_argument("keywords", nargs="*", help="search keywords (each becomes a class folder)")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("-n", "--count", type=int, default=50, help="images to keep per keyword (default 50)")
+    p.add_argument("--engine", choices=("naver_browser", "naver_api", "url_list"), default=None,
+                   help="default: naver_api when an API id is given, url_list with --url/--url-file, else naver_browser")
+    p.add_argument("--thumbnails", action="store_true", help="download search thumbnails instead of originals")
+    p.add_argument("--min-width", type=int, default=0)
+    p.add_argument("--min-height", type=int, default=0)
+    p.add_argument("--formats", default="jpg,png,webp", help="allowed formats (comma list: jpg,png,webp,gif,bmp,tif)")
+    p.add_argument("--no-safe-search", action="store_true")
+    p.add_argument("--api-id", default="", help="Naver Open API client id (or NAVER_CLIENT_ID)")
+    p.add_argument("--api-secret", default="", help="client secret (prefer the NAVER_CLIENT_SECRET variable)")
+    p.add_argument("--api-url", default=DEFAULT_API_URL)
+    p.add_argument("--url", action="append", default=[], help="an image URL (url_list engine; repeatable)")
+    p.add_argument("--url-file", default="", help="text file with one image URL per line")
+    p.add_argument("--search-url", default="", help="override the selector table's search URL ({query}, {safe})")
+    p.add_argument("--selectors", default="", help="a user-edited copy of resources/crawl/naver.yaml")
+    p.add_argument("--browser", default="", help="Chromium/Chrome binary")
+    p.add_argument("--driver", default="", help="chromedriver binary")
+    p.add_argument("--allow-driver-download", action="store_true", help="let Selenium Manager download a driver")
+    p.add_argument("--delay", type=float, default=0.2, help="seconds between requests to one host")
+    p.add_argument("--max-in-flight", type=int, default=2, help="parallel requests per host")
+    p.add_argument("--workers", type=int, default=8)
+    p.add_argument("--timeout", type=float, default=10.0)
+    p.add_argument("--max-bytes", type=int, default=20_000_000)
+    p.add_argument("--save-job", default="", help="write the job file here and exit (run later with augbench run)")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=_cmd_crawl)
+
+
+def config_from_args(args: argparse.Namespace) -> Any:
+    from augbench.crawl.jobs import CrawlConfig
+
+    engine = args.engine or ("naver_api" if args.api_id else "url_list" if (args.url or args.url_file)
+                             else "naver_browser")
+    return CrawlConfig(
+        keywords=tuple(args.keywords), out_dir=args.out, count=args.count, engine=engine,
+        full_size=not args.thumbnails, min_width=args.min_width, min_height=args.min_height,
+        formats=tuple(f.strip().lower() for f in args.formats.split(",") if f.strip()),
+        safe_search=not args.no_safe_search, api_client_id=args.api_id, api_client_secret=args.api_secret,
+        api_base_url=args.api_url, urls=tuple(args.url), url_file=args.url_file, search_url=args.search_url,
+        selectors_file=args.selectors, browser_path=args.browser, driver_path=args.driver,
+        allow_driver_download=args.allow_driver_download, per_host_delay_s=args.delay,
+        per_host_max_in_flight=args.max_in_flight, workers=args.workers, timeout_s=args.timeout,
+        max_bytes=args.max_bytes,
+    )
+
+
+def _cmd_crawl(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from augbench.cli import execute, print_result
+    from augbench.core.jobs import save_job, validate_config
+
+    cfg = config_from_args(args)
+    validate_config(cfg)
+    if args.save_job:
+        save_job(dataclasses.replace(cfg, api_client_secret=""), args.save_job)
+        print(f"wrote {args.save_job}")
+        return 0
+    return print_result(execute(cfg, quiet=args.quiet))

@@ -1,0 +1,91 @@
+"""``augbench gan train``, ``augbench gan translate`` and ``augbench balance JOB.yaml``."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Any
+
+from augbench.core.jobs import load_job
+
+
+def _run(cfg: Any) -> int:
+    from augbench.cli import execute, print_result
+
+    return print_result(execute(cfg))
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from augbench.gan.jobs import GanTrainJob
+    from augbench.gan.trainer import PAPER_LR, REFERENCE_LR, GanConfig
+
+    lr = args.lr if args.lr is not None else (REFERENCE_LR if args.reference else PAPER_LR)
+    model = GanConfig(channels=args.channels or 3, size=args.size, ngf=args.ngf, n_blocks=args.blocks, lr=lr,
+                      epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, time_budget_s=args.budget,
+                      d_steps=1 if args.reference else args.d_steps, precision=args.precision, device=args.device,
+                      upsample=args.upsample, diffaugment=args.diffaugment, seed=args.seed,
+                      kid_features=args.kid_features)
+    cfg = GanTrainJob(args.domain_a, args.domain_b, args.out, model=model, auto_channels=not args.channels,
+                      whiten=args.whiten, resume=not args.fresh)
+    return _run(cfg)
+
+
+def _cmd_translate(args: argparse.Namespace) -> int:
+    from augbench.gan.jobs import GanTranslateJob
+
+    return _run(GanTranslateJob(args.checkpoint, args.input, args.out, direction=args.direction, size=args.size,
+                                whiten=args.whiten, device=args.device))
+
+
+def _cmd_balance(args: argparse.Namespace) -> int:
+    from augbench.gan.balance import BalanceConfig
+
+    cfg = load_job(args.job)
+    if not isinstance(cfg, BalanceConfig):
+        from augbench.core.errors import ConfigError
+
+        raise ConfigError("kind", f"{args.job} is a {type(cfg).kind!r} job; `augbench balance` needs kind: balance")
+    if args.budget is not None:
+        cfg = dataclasses.replace(cfg, time_budget_s=args.budget)
+    return _run(cfg)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    gan = sub.add_parser("gan", help="CycleGAN translators (train, translate)")
+    gsub = gan.add_subparsers(dest="gan_command", required=True)
+    p = gsub.add_parser("train", help="train normal (A) <-> defect (B); re-running resumes")
+    p.add_argument("domain_a")
+    p.add_argument("domain_b")
+    p.add_argument("-o", "--out", required=True)
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--channels", type=int, choices=[1, 3], default=None, help="default: grey data -> 1")
+    p.add_argument("--ngf", type=int, default=32)
+    p.add_argument("--blocks", type=int, default=6)
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--steps-per-epoch", type=int, default=0)
+    p.add_argument("--budget", type=float, default=0.0, help="time budget in seconds (0: none)")
+    p.add_argument("--lr", type=float, default=None, help="default: the paper's 3e-4 (2e-4 with --reference)")
+    p.add_argument("--reference", action="store_true", help="reference defaults: lr 2e-4, 1 D step per G step")
+    p.add_argument("--d-steps", type=int, default=2)
+    p.add_argument("--precision", default="auto", choices=["fp32", "bf16", "fp16", "auto"])
+    p.add_argument("--device", default="auto")
+    p.add_argument("--upsample", default="deconv", choices=["deconv", "resize"])
+    p.add_argument("--diffaugment", default="", help="e.g. color,translation,cutout")
+    p.add_argument("--whiten", default="none", choices=["none", "otsu", "grabcut", "mask"])
+    p.add_argument("--kid-features", default="lite0", choices=["lite0", "pixels"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--fresh", action="store_true", help="do not resume from OUT/last.pt")
+    p.set_defaults(func=_cmd_train)
+    p = gsub.add_parser("translate", help="translate a folder with a checkpoint (best.pt or last.pt)")
+    p.add_argument("checkpoint")
+    p.add_argument("input")
+    p.add_argument("-o", "--out", required=True)
+    p.add_argument("--direction", default="AB", choices=["AB", "BA"])
+    p.add_argument("--size", type=int, default=0)
+    p.add_argument("--whiten", default="none", choices=["none", "otsu", "grabcut", "mask"])
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=_cmd_translate)
+    p = sub.add_parser("balance", help="one-click GAN balancing run from a job file (kind: balance)")
+    p.add_argument("job")
+    p.add_argument("--budget", type=float, default=None, help="override time_budget_s (per defect class)")
+    p.set_defaults(func=_cmd_balance)

@@ -1,0 +1,130 @@
+"""Job kinds of the GAN package: ``gan.train``, ``gan.translate`` and ``balance`` (in :mod:`.balance`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from augbench.core.errors import ConfigError, DatasetError
+from augbench.core.imageio import write_image
+from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
+from augbench.core.progress import CancelToken, Progress, ProgressFn, null_progress
+from augbench.core.runfolder import RunFolder, iter_manifest
+from augbench.gan import balance as _balance  # noqa: F401 - registers the "balance" kind
+from augbench.gan.balance import _split_holdout, detect_channels
+from augbench.gan.data import UnpairedData, list_images, load_folder, load_image, to_tensor, to_uint8
+from augbench.gan.monitor import make_evaluator, make_previewer
+from augbench.gan.trainer import GanConfig, Trainer, load_model
+
+
+@register_job("gan.train", "Train a CycleGAN translator between two image folders")
+@dataclass(frozen=True)
+class GanTrainJob:
+    """Unpaired training: ``domain_a`` (e.g. normals) <-> ``domain_b`` (e.g. one defect class)."""
+
+    domain_a: str
+    domain_b: str
+    out_dir: str
+    model: GanConfig = field(default_factory=GanConfig)
+    auto_channels: bool = True  # grey data -> 1-channel networks regardless of model.channels
+    n_holdout: int = field(default=16, metadata={"range": (0, None)})
+    whiten: str = field(default="none", metadata={"choices": ["none", "otsu", "grabcut", "mask"]})
+    resume: bool = True
+
+
+@job_runner(GanTrainJob)
+def run_train(cfg: GanTrainJob, *, progress: ProgressFn = null_progress,
+              cancel: CancelToken | None = None) -> JobResult:
+    a_paths, b_paths = list_images(cfg.domain_a), list_images(cfg.domain_b)
+    if not a_paths or not b_paths:
+        raise DatasetError("both domain folders need images")
+    model_cfg = cfg.model
+    if cfg.auto_channels:
+        model_cfg = dataclasses.replace(model_cfg, channels=detect_channels(a_paths + b_paths))
+    train_a, hold_a = _split_holdout(a_paths, cfg.n_holdout, model_cfg.seed)
+    c, load, wm = model_cfg.channels, model_cfg.effective_load_size, cfg.whiten
+    a, _, skip_a = load_folder(train_a, c, load, wm)  # type: ignore[arg-type]
+    b, _, skip_b = load_folder(b_paths, c, load, wm)  # type: ignore[arg-type]
+    hold, _, _ = load_folder(hold_a, c, model_cfg.size, wm)  # type: ignore[arg-type]
+    real_b, _, _ = load_folder(b_paths, c, model_cfg.size, wm)  # type: ignore[arg-type]
+    hold_t = to_tensor(hold)
+    out = Path(cfg.out_dir)
+    run = RunFolder(out)
+    run.write_job(cfg)
+    evaluate = make_evaluator(hold_t, to_tensor(real_b), out, model_cfg.kid_features, seed=model_cfg.seed) \
+        if model_cfg.detect else None
+    trainer = Trainer(model_cfg, UnpairedData(a, b, model_cfg.size, model_cfg.flip, model_cfg.seed), out,
+                      evaluate=evaluate, preview=make_previewer(hold_t[:4]),
+                      extra={"domain_a": cfg.domain_a, "domain_b": cfg.domain_b, "holdout": [str(p) for p in hold_a],
+                             "whiten": cfg.whiten})
+    resumed = cfg.resume and trainer.resume()
+    result = JobResult(kind="gan.train", out_dir=str(out),
+                       skipped=[Skipped(p, r) for p, r in skip_a + skip_b])
+    try:
+        state = trainer.fit(progress, cancel)
+    except Exception as exc:
+        if exc.__class__.__name__ == "Cancelled":
+            result.outputs = [str(trainer.last_path)]
+            result.message = f"cancelled; resume from {trainer.last_path}"
+            exc.result = result  # type: ignore[attr-defined]
+        raise
+    result.outputs = [str(trainer.last_path), str(trainer.best_path)]
+    result.metrics = {"epochs": state.epoch, "best_epoch": state.best.get("epoch"), "best_kid": state.best.get("kid"),
+                      "resumed": bool(resumed), "history": state.history}
+    result.message = f"best checkpoint: epoch {state.best.get('epoch')} ({trainer.best_path.name})"
+    run.write_result(result)
+    return result
+
+
+@register_job("gan.translate", "Translate a folder of images with a trained CycleGAN checkpoint")
+@dataclass(frozen=True)
+class GanTranslateJob:
+    checkpoint: str
+    input_dir: str
+    out_dir: str
+    direction: str = field(default="AB", metadata={"choices": ["AB", "BA"]})
+    size: int = field(default=0, metadata={"range": (0, 4096)})  # 0: the training size
+    whiten: str = field(default="none", metadata={"choices": ["none", "otsu", "grabcut", "mask"]})
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if not self.checkpoint:
+            raise ConfigError("checkpoint", "a checkpoint file is required")
+
+
+@job_runner(GanTranslateJob)
+def run_translate(cfg: GanTranslateJob, *, progress: ProgressFn = null_progress,
+                  cancel: CancelToken | None = None) -> JobResult:
+    cancel = cancel or CancelToken()
+    model, ckpt = load_model(cfg.checkpoint, cfg.device)
+    size = cfg.size or model.cfg.size
+    out = Path(cfg.out_dir)
+    run = RunFolder(out)
+    run.write_job(cfg)
+    done = {r.get("file") for r in iter_manifest(run.manifest.path)}
+    paths = list_images(cfg.input_dir)
+    result = JobResult(kind="gan.translate", out_dir=str(out))
+    for n, p in enumerate(paths):
+        cancel.check()
+        name = f"{p.stem}.png"
+        if name in done and (out / name).exists():
+            continue
+        try:
+            img = load_image(p, model.cfg.channels, size, cfg.whiten)  # type: ignore[arg-type]
+        except Exception as exc:  # one bad file never kills the batch
+            result.skipped.append(Skipped(str(p), str(exc)))
+            continue
+        fake = to_uint8(model.translate(to_tensor(img[None]), cfg.direction))[0]  # type: ignore[arg-type]
+        dest = write_image(out / name, fake[..., 0] if fake.shape[-1] == 1 else fake)
+        row: dict[str, Any] = {"file": name, "source": str(p), "origin": "cyclegan", "checkpoint": cfg.checkpoint,
+                               "epoch": ckpt.get("epoch"), "direction": cfg.direction, "seed": model.cfg.seed}
+        run.manifest.append(row)
+        result.outputs.append(str(dest))
+        progress(Progress(n + 1, len(paths), p.name))
+    run.write_result(result)
+    return result
+
+
+__all__ = ["GanTrainJob", "GanTranslateJob", "make_evaluator", "make_previewer"]

@@ -1,0 +1,116 @@
+"""Weight files: the pytorch-AdaIN layout loads, wrong files fail clearly, pickles are refused."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from augbench.core.errors import WeightsError
+from augbench.style import weights as W
+from augbench.style.engine import AdaINEngine
+from augbench.style.networks import adain_decoder_sequential, build_decoder, vgg19_normalised_sequential
+
+
+@pytest.fixture
+def adain_files(tmp_path: Path) -> tuple[Path, Path]:
+    """Files with the structure of pytorch-AdaIN's release (random weights)."""
+    torch.manual_seed(0)
+    vgg, dec = vgg19_normalised_sequential(), adain_decoder_sequential()
+    assert len(vgg) == 53  # the full VGG-19 normalised Sequential
+    v, d = tmp_path / "vgg_normalised.pth", tmp_path / "decoder.pth"
+    torch.save(vgg.state_dict(), v)
+    torch.save(dec.state_dict(), d)
+    return v, d
+
+
+def test_standard_adain_files_load_and_run(adain_files, photo) -> None:
+    v, d = adain_files
+    eng = AdaINEngine(encoder="vgg19", encoder_weights=v, decoder_weights=d, device="cpu", max_side=64)
+    out = eng.stylize(photo, [photo[::-1]], alpha=0.5)
+    assert out.shape == photo.shape and out.dtype == np.uint8
+    # the loaded weights are the file's, not random ones
+    ref = torch.load(v, weights_only=True)
+    assert torch.equal(eng.encoder.body[2].weight, ref["2.weight"])
+    assert eng.weights_sha256 == W.sha256_file(d)
+
+
+def test_wrong_shape_names_the_layer(tmp_path: Path) -> None:
+    sd = adain_decoder_sequential().state_dict()
+    sd["1.weight"] = torch.zeros(256, 512, 5, 5)
+    bad = tmp_path / "decoder.pth"
+    torch.save(sd, bad)
+    with pytest.raises(WeightsError, match=r"layer 1\.weight has shape \(256, 512, 5, 5\)"):
+        W.load_module_weights(adain_decoder_sequential(), bad)
+
+
+def test_missing_layer_is_named(tmp_path: Path) -> None:
+    sd = adain_decoder_sequential().state_dict()
+    del sd["5.bias"]
+    bad = tmp_path / "decoder.pth"
+    torch.save(sd, bad)
+    with pytest.raises(WeightsError, match=r"layer 5\.bias is missing"):
+        W.load_module_weights(adain_decoder_sequential(), bad)
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ("echo pwned > /tmp/augbench_pwned",))
+
+
+def test_code_running_pickle_is_refused(tmp_path: Path) -> None:
+    evil = tmp_path / "decoder.pth"
+    with open(evil, "wb") as fh:
+        pickle.dump({"state_dict": _Evil()}, fh, protocol=2)
+    marker = Path("/tmp/augbench_pwned")
+    marker.unlink(missing_ok=True)
+    with pytest.raises(WeightsError, match="refused"):
+        W.safe_load(evil)
+    assert not marker.exists()
+
+
+def test_garbage_file_is_a_weights_error(tmp_path: Path) -> None:
+    junk = tmp_path / "decoder.pth"
+    junk.write_bytes(b"not a weights file at all")
+    with pytest.raises(WeightsError):
+        W.load_module_weights(build_decoder("vgg16"), junk)
+
+
+def test_resolution_order_explicit_then_cache_then_shipped(tmp_path: Path, monkeypatch) -> None:
+    cache, res = tmp_path / "cache", tmp_path / "res"
+    (cache / "style").mkdir(parents=True)
+    (res / "style").mkdir(parents=True)
+    monkeypatch.setenv("AUGBENCH_CACHE", str(cache))
+    monkeypatch.setenv("AUGBENCH_RESOURCES", str(res))
+    with pytest.raises(WeightsError, match="looked in"):
+        W.resolve("decoder_vgg16.pt")
+    (res / "style" / "decoder_vgg16.pt").write_bytes(b"x")
+    assert W.resolve("decoder_vgg16.pt") == res / "style" / "decoder_vgg16.pt"
+    (cache / "style" / "decoder_vgg16.pt").write_bytes(b"y")
+    assert W.resolve("decoder_vgg16.pt") == cache / "style" / "decoder_vgg16.pt"
+    explicit = tmp_path / "mine.pt"
+    explicit.write_bytes(b"z")
+    assert W.resolve("decoder_vgg16.pt", explicit) == explicit
+    with pytest.raises(WeightsError, match="does not exist"):
+        W.resolve("decoder_vgg16.pt", tmp_path / "nope.pt")
+
+
+def test_decoder_arch_mismatch_is_explained(adain_files) -> None:
+    _, d = adain_files
+    eng = AdaINEngine(encoder="vgg16", decoder_weights=d, device="cpu")
+    with pytest.raises(WeightsError, match="adain decoder but the vgg16 encoder needs vgg16"):
+        _ = eng.decoder
+
+
+def test_vgg19_without_encoder_file_is_explained() -> None:
+    with pytest.raises(WeightsError, match="vgg_normalised.pth"):
+        _ = AdaINEngine(encoder="vgg19", device="cpu").encoder
+
+
+def test_pick_device_auto_is_cpu_or_cuda() -> None:
+    assert W.pick_device("auto").type in ("cpu", "cuda")
+    assert W.pick_device("cpu").type == "cpu"
