@@ -265,28 +265,36 @@ def _supports_boxes_and_masks(cls: type) -> bool:
     return issubclass(cls, alb.DualTransform) and {"Mask", "BBoxes"} <= targets
 
 
+@functools.cache
+def _entry(name: str) -> TransformSpec | None:
+    """The spec of one transform, or None (recording why in ``_REJECTED``) if it is not offered."""
+    cls = getattr(A, name, None)
+    if not isinstance(cls, type) or name in _EXCLUDED or name.endswith("3D") or name.startswith("_"):
+        return None
+    if not issubclass(cls, (alb.DualTransform, alb.ImageOnlyTransform)):
+        return None
+    if cls in (alb.DualTransform, alb.ImageOnlyTransform) or inspect.isabstract(cls):
+        return None
+    if not _supports_boxes_and_masks(cls):
+        return None
+    spec = _spec_for(cls)
+    if spec is None:
+        return None
+    reason = _smoke_test(spec)
+    if reason:
+        _REJECTED[name] = reason
+        return None
+    return spec
+
+
 @functools.lru_cache(maxsize=1)
 def catalog() -> dict[str, TransformSpec]:
     """Every Albumentations transform usable on images + boxes + masks, by name."""
     out: dict[str, TransformSpec] = {}
     for name in sorted(dir(A)):
-        cls = getattr(A, name)
-        if not isinstance(cls, type) or name in _EXCLUDED or name.endswith("3D") or name.startswith("_"):
-            continue
-        if not issubclass(cls, (alb.DualTransform, alb.ImageOnlyTransform)):
-            continue
-        if cls in (alb.DualTransform, alb.ImageOnlyTransform) or inspect.isabstract(cls):
-            continue
-        if not _supports_boxes_and_masks(cls):
-            continue
-        spec = _spec_for(cls)
-        if spec is None:
-            continue
-        reason = _smoke_test(spec)
-        if reason:
-            _REJECTED[name] = reason
-            continue
-        out[name] = spec
+        spec = _entry(name)
+        if spec is not None:
+            out[name] = spec
     return out
 
 
@@ -327,7 +335,10 @@ def rejected() -> dict[str, str]:
 
 
 def get_spec(name: str) -> TransformSpec:
-    cat = catalog()
-    if name not in cat:
-        raise UnknownKindError("transform", f"unknown transform {name!r}; known: {', '.join(sorted(cat))}")
-    return cat[name]
+    """One entry, built on demand (worker processes never pay for the whole catalogue)."""
+    spec = _entry(name)
+    if spec is None:
+        why = f" ({_REJECTED[name]})" if name in _REJECTED else ""
+        raise UnknownKindError("transform", f"unknown or unsupported transform {name!r}{why}; "
+                                            f"known: {', '.join(sorted(catalog()))}")
+    return spec

@@ -8,29 +8,25 @@ a re-run resumes (outputs already in the manifest are not redone).
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import multiprocessing as mp
 import os
+import sys
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterator, Literal
 
-import numpy as np
-from PIL import Image, ImageOps
-
-from augbench.augment.apply import augment_sample, summarize_params
-from augbench.augment.pipeline import Step, build_compose, load_pipeline, steps_from_dicts
+from augbench.augment._worker import LEAN_ENV, _init_worker, _process, _Task, _TaskResult, output_seed, read_mask
+from augbench.augment.pipeline import Step, load_pipeline, steps_from_dicts
 from augbench.core.atomic import atomic_write_bytes
 from augbench.core.dataset import Item, scan_dataset
-from augbench.core.errors import AugbenchError, Cancelled, ConfigError, ImageReadError, LabelFormatError
-from augbench.core.imageio import encode_image, read_image
+from augbench.core.errors import AugbenchError, Cancelled, ConfigError
 from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
 from augbench.core.progress import CancelToken, Progress, ProgressFn, null_progress
 from augbench.core.runfolder import RunFolder
-from augbench.label.io import read_labels, write_labels
-from augbench.label.types import ImageAnnotation
 
 
 @register_job("augment", summary="Export N augmented copies of a data set with labels and masks rewritten")
@@ -50,6 +46,7 @@ class AugmentJob:
     include_originals: bool = False
     image_format: Literal["same", "jpg", "png"] = "same"
     jpeg_quality: int = field(default=95, metadata={"range": (1, 100)})
+    start_method: Literal["auto", "fork", "forkserver", "spawn"] = "auto"
 
     def __post_init__(self) -> None:
         if not self.steps and not self.pipeline_file:
@@ -61,135 +58,25 @@ class AugmentJob:
         return load_pipeline(self.pipeline_file) if self.pipeline_file else steps_from_dicts(self.steps)
 
 
-def output_seed(base: int, rel: str, copy: int) -> int:
-    """A 32-bit seed from (job seed, relative path, copy number): stable across runs and workers."""
-    h = hashlib.blake2b(f"{base}|{rel}|{copy}".encode(), digest_size=4).digest()
-    return int.from_bytes(h, "little")
+def _start_method(requested: str) -> str:
+    """``auto``: fork (workers start in milliseconds) when this is a single-threaded main thread
+    on Linux; otherwise forkserver/spawn, because forking a process that runs other threads (the
+    Qt GUI, a QThread worker) can deadlock the child."""
+    if requested != "auto":
+        return requested
+    available = mp.get_all_start_methods()
+    single = threading.current_thread() is threading.main_thread() and threading.active_count() == 1
+    if single and "fork" in available and sys.platform.startswith("linux"):
+        return "fork"
+    return "forkserver" if "forkserver" in available else "spawn"
 
 
-@dataclass
-class _Task:
-    index: int
-    image: str
-    rel: str
-    label_file: str | None
-    mask_file: str | None
-    copies: list[int]
-
-
-@dataclass
-class _TaskResult:
-    index: int
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    outputs: list[str] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-
-# Per-process state, set by _init_worker (spawned workers) or directly (in-process).
-_STATE: dict[str, Any] = {}
-
-
-def _init_worker(cfg_dict: dict[str, Any], steps: list[dict[str, Any]], classes: list[str], root: str) -> None:
-    import cv2
-
-    cv2.setNumThreads(1)
-    _STATE.clear()
-    _STATE.update(
-        cfg=cfg_dict,
-        compose=build_compose(steps_from_dicts(steps), min_visibility=cfg_dict["min_visibility"]),
-        classes=classes,
-        root=Path(root),
-        out=Path(cfg_dict["output_dir"]),
-    )
-
-
-def read_mask(path: Path) -> np.ndarray:
-    """A mask as its stored values (palette indices stay indices), EXIF-aligned with its image."""
+@contextlib.contextmanager
+def _lean_env() -> Iterator[None]:
     try:
-        with Image.open(path) as im:
-            im.load()
-            im = ImageOps.exif_transpose(im)
-            arr = np.asarray(im)
-    except (OSError, ValueError) as exc:
-        raise ImageReadError(path, f"mask: {exc}") from None
-    if arr.ndim == 3 and arr.shape[2] == 4:
-        arr = arr[..., :3]
-    return np.ascontiguousarray(arr)
-
-
-def _out_ext(src: Path, image_format: str) -> str:
-    if image_format == "jpg":
-        return ".jpg"
-    if image_format == "png":
-        return ".png"
-    ext = src.suffix.lower()
-    return ext if ext in (".jpg", ".jpeg", ".png", ".bmp", ".webp") else ".png"
-
-
-def _mirror(root: Path, out: Path, path: Path, new_stem: str, ext: str | None = None) -> Path:
-    rel = path.relative_to(root)
-    return out / rel.parent / f"{new_stem}{ext if ext is not None else path.suffix}"
-
-
-def _process(task: _Task) -> _TaskResult:
-    cfg = _STATE["cfg"]
-    root: Path = _STATE["root"]
-    out: Path = _STATE["out"]
-    res = _TaskResult(task.index)
-    src = Path(task.image)
-    try:
-        image = read_image(src, mode="auto")
-        h, w = image.shape[:2]
-        ann = ImageAnnotation(src, w, h)
-        label_file = Path(task.label_file) if task.label_file else None
-        if label_file is not None:
-            ann = read_labels(label_file, src, (w, h), _STATE["classes"])
-            res.warnings += [f"{label_file}: {m}" for m in ann.warnings]
-        mask = read_mask(Path(task.mask_file)) if task.mask_file else None
-        if mask is not None and mask.shape[:2] != (h, w):
-            raise ImageReadError(task.mask_file, f"mask is {mask.shape[1]}x{mask.shape[0]}, image is {w}x{h}")
-    except (ImageReadError, LabelFormatError) as exc:
-        res.skipped.append((task.image, str(exc)))
-        return res
-    ext = _out_ext(src, cfg["image_format"])
-    for k in task.copies:
-        seed = output_seed(cfg["seed"], task.rel, k)
-        stem = f"{src.stem}_aug{k:03d}"
-        try:
-            aug = augment_sample(_STATE["compose"], image, ann.boxes, mask, seed=seed)
-        except Exception as exc:  # noqa: BLE001 - a transform failing on one image must not kill the batch
-            res.skipped.append((task.image, f"copy {k}: transform failed: {type(exc).__name__}: {exc}"))
-            continue
-        row: dict[str, Any] = {
-            "source": task.rel, "copy": k, "seed": seed, "origin": "augment",
-            "boxes_in": len(ann.boxes), "boxes_out": len(aug.boxes),
-            "dropped_boxes": aug.dropped, "clipped_boxes": aug.clipped,
-            "applied": summarize_params(aug.applied),
-        }
-        emptied = bool(ann.boxes) and not aug.boxes
-        if emptied and cfg["empty_policy"] == "drop":
-            row["status"] = "dropped_empty"
-            res.rows.append(row)
-            continue
-        img_path = _mirror(root, out, src, stem, ext)
-        atomic_write_bytes(img_path, encode_image(aug.image, ext, cfg["jpeg_quality"]))
-        res.outputs.append(str(img_path))
-        row["file"] = str(img_path.relative_to(out))
-        if label_file is not None:
-            oh, ow = aug.image.shape[:2]
-            new_ann = ImageAnnotation(img_path, ow, oh, 1 if aug.image.ndim == 2 else 3, aug.boxes)
-            lbl_path = _mirror(root, out, label_file, stem)
-            write_labels(lbl_path, new_ann, _STATE["classes"])
-            row["label"] = str(lbl_path.relative_to(out))
-        if aug.mask is not None and task.mask_file:
-            m_path = _mirror(root, out, Path(task.mask_file), stem if Path(task.mask_file).parent.name == "masks"
-                             else f"{stem}_mask", ".png")
-            atomic_write_bytes(m_path, encode_image(aug.mask, ".png"))
-            row["mask"] = str(m_path.relative_to(out))
-        row["status"] = "empty_labels" if emptied else "ok"
-        res.rows.append(row)
-    return res
+        yield
+    finally:
+        os.environ.pop(LEAN_ENV, None)
 
 
 def _copy_original(item: Item, root: Path, out: Path) -> list[str]:
@@ -283,8 +170,9 @@ def run_export(cfg: AugmentJob, *, progress: ProgressFn = null_progress, cancel:
                 done_count += 1
                 progress(Progress(done_count, total, f"{done_count}/{total} images"))
         else:
-            ctx = mp.get_context("spawn")
-            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+            ctx = mp.get_context(_start_method(cfg.start_method))
+            os.environ[LEAN_ENV] = "1"  # inherited by the spawned workers only (see _worker.py)
+            with _lean_env(), ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                                      initargs=(cfg_dict, step_dicts, info.box_classes, str(root))) as pool:
                 pending: set[Future[_TaskResult]] = set()
                 queue = iter(tasks)
@@ -321,3 +209,6 @@ def run_export(cfg: AugmentJob, *, progress: ProgressFn = null_progress, cancel:
     except AugbenchError:
         raise
     return finish("completed")
+
+
+__all__ = ["AugmentJob", "output_seed", "read_mask", "run_export"]

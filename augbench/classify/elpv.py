@@ -60,15 +60,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--k-test", type=int, default=125)
     ap.add_argument("--k-val", type=int, default=75)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--model", default="small_cnn")
+    ap.add_argument("--width", type=int, default=8, help="small_cnn base width")
     ap.add_argument("--gan-amounts", nargs="+", default=["50", "450"])
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--extra-arms", nargs="*", default=[], help="more arms, e.g. focal oversample+classic_aug")
     args = ap.parse_args(argv)
     out: Path = args.out
     data = prepare(out, args.size, args.normal, args.defect, args.k_test, args.k_val)
-    arms = list(BASE_ARMS)
+    arms = list(BASE_ARMS) + list(args.extra_arms)
     gan_manifest = ""
     if args.pass_ == 2:
         if args.gan is None or not (args.gan / "balanced" / "result.json").is_file():
@@ -79,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = ExperimentConfig(
         data=str(data), out_dir=str(out / "experiment"), models=[args.model], arms=arms, seeds=args.seeds,
         pretrained="imagenet" if args.model == "efficientnet_lite0" else "none", epochs=args.epochs,
-        batch_size=args.batch, image_size=args.size, channels=3, select_metric="accuracy",
+        batch_size=args.batch, image_size=args.size, width=args.width, channels=3, select_metric="accuracy",
         cyclegan_manifest=gan_manifest, synthetic_class="defect", num_threads=args.threads,
     )
     save_job(cfg, out / f"job_pass{args.pass_}.yaml")

@@ -13,8 +13,8 @@ An *arm* is one or more components joined by ``+``:
 ==================  ============================================================
 
 ``@A`` is an amount: an integer is a number of images (``cyclegan@100``, the
-paper's +100), a number in (0, 1] a fraction of what the manifest offers; no
-amount means all of it. Combinations are the user's (``oversample+classic_aug``,
+paper's +100), a number in (0, 1] a fraction of what the manifest offers
+(``@1`` = all, ``@0.5`` = half); no amount means all of it. Combinations are the user's (``oversample+classic_aug``,
 ``class_weights+cyclegan@50``).
 
 Every arm and seed trains on the same split (made once from ``split_seed`` and
@@ -47,6 +47,7 @@ from augbench.classify.data import (
     read_synthetic_manifest,
     save_split,
 )
+from augbench.classify.metrics import classification_metrics
 from augbench.classify.models import MODEL_NAMES, MODELS, build_model
 from augbench.classify.trainer import Trainer, TrainOptions
 from augbench.core.atomic import atomic_write_json
@@ -249,8 +250,6 @@ def run_one(
     t0 = time.perf_counter()
     outcome = trainer.fit(progress, cancel, resume=cfg.save_checkpoints)
     y, p, _ = trainer.predict(test_ds)
-    from augbench.classify.metrics import classification_metrics
-
     test = classification_metrics(y, p, split.classes)
     record = {
         "model": model_name,

@@ -19,6 +19,7 @@ from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
 from augbench.core.progress import CancelToken, ProgressFn
 from augbench.core.runfolder import RunFolder
 
+
 @register_job("bench.train")
 @dataclass(frozen=True)
 class TrainConfig:

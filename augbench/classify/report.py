@@ -72,10 +72,22 @@ def paired_tests(a: list[float], b: list[float]) -> dict[str, float | None]:
     return out
 
 
-def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
+def job_arm_order(run_dir: str | os.PathLike[str]) -> list[str]:
+    """The arms in the order the job listed them (``job.yaml``), so tables read as the user set them up."""
+    import yaml
+
+    path = Path(run_dir) / "job.yaml"
+    try:
+        arms = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("arms", [])
+    except (OSError, yaml.YAMLError, AttributeError):
+        return []
+    return [str(a) for a in arms] if isinstance(arms, list) else []
+
+
+def summarize(runs: list[dict[str, Any]], arm_order: list[str] | None = None) -> dict[str, Any]:
     """Aggregate runs per (model, arm) and compare each arm with the same model's baseline."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    arm_order: list[str] = []
+    arm_order = [a for a in (arm_order or []) if any(r["arm"] == a for r in runs)]
     for r in runs:
         groups[(r["model"], r["arm"])].append(r)
         if r["arm"] not in arm_order:
@@ -259,7 +271,7 @@ def build_report(run_dir: str | os.PathLike[str], title: str = "Balancing benchm
     runs = load_runs(out)
     if not runs:
         raise DatasetError(f"no finished runs under {out / 'runs'}")
-    summary = summarize(runs)
+    summary = summarize(runs, job_arm_order(out))
     figs: list[tuple[str, str]] = []
     for model in sorted({r["model"] for r in runs}):
         for kind, data in (("bars", plot_bars(summary["rows"], model)),
@@ -292,4 +304,4 @@ def build_report(run_dir: str | os.PathLike[str], title: str = "Balancing benchm
     return summary
 
 
-__all__ = ["bootstrap_ci", "build_report", "load_runs", "markdown_tables", "paired_tests", "summarize"]
+__all__ = ["bootstrap_ci", "build_report", "job_arm_order", "load_runs", "markdown_tables", "paired_tests", "summarize"]

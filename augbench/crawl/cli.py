@@ -42,6 +42,7 @@ def register(sub: Any) -> None:
     p.add_argument("--save-job", default="", help="write the job file here and exit (run later with augbench run)")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=_cmd_crawl)
+    register_check(sub)
 
 
 def config_from_args(args: argparse.Namespace) -> Any:
@@ -75,3 +76,39 @@ def _cmd_crawl(args: argparse.Namespace) -> int:
         print(f"wrote {args.save_job}")
         return 0
     return print_result(execute(cfg, quiet=args.quiet))
+
+
+def register_check(sub: Any) -> None:
+    p = sub.add_parser(
+        "crawl-selectors",
+        help="check a selector table against a Naver result page (a URL or a saved .html file)",
+        description="Prints what every selector of resources/crawl/naver.yaml (or --selectors FILE) matches. "
+                    "Exit code 0 when at least one extraction path finds results.",
+    )
+    p.add_argument("page", help="result page URL, or a page saved from the browser (Ctrl+S) as .html")
+    p.add_argument("--selectors", default="", help="the edited selector table to check")
+    p.add_argument("--browser", default="")
+    p.add_argument("--driver", default="")
+    p.set_defaults(func=_cmd_check)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from augbench.crawl.driver import quit_chrome, resolve_browser, start_chrome
+    from augbench.crawl.engines.naver_browser import check_selectors
+    from augbench.crawl.selectors import load_selectors
+
+    table = load_selectors("naver", args.selectors or None)
+    url = args.page if "://" in args.page else Path(args.page).resolve().as_uri()
+    driver = start_chrome(resolve_browser(args.browser, args.driver))
+    try:
+        report = check_selectors(driver, table, url)
+    finally:
+        quit_chrome(driver)
+    print(f"selector table: {table.source}")
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    if not report["ok"]:
+        print("no extraction path found results: update the table (see docs/notes/crawl.md)")
+    return 0 if report["ok"] else 1

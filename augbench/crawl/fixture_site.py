@@ -9,7 +9,7 @@ Used by the tests, the benchmark and the screenshot script: a
   shows the original URL when a tile is clicked, and the first page's results
   embedded as JSON in a ``<script>``. ``layout`` = ``normal`` | ``nojson``
   (no embedded JSON) | ``nodom`` (tile classes the table does not know) |
-  ``broken`` (neither: zero results);
+  ``broken`` (neither: zero results) | ``noviewer`` (clicking a tile shows nothing);
 * ``/v1/search/image`` — a fake Naver Open API (display/start/sort/filter,
   X-Naver-Client-Id/Secret);
 * ``/img/...`` and ``/thumb/...`` — real JPEG/PNG images drawn with numpy+Pillow,
@@ -136,7 +136,7 @@ window.addEventListener("scroll", () => {{
   if (window.innerHeight + window.scrollY >= document.body.scrollHeight - 300) more();
 }});
 grid.addEventListener("click", (ev) => {{
-  const tile = ev.target.closest("[data-idx]"); if (!tile) return;
+  const tile = ev.target.closest("[data-idx]"); if (!tile || grid.dataset.layout === "noviewer") return;
   ev.preventDefault();
   fetch("/viewer.json?query=" + encodeURIComponent(grid.dataset.query) + "&idx=" + tile.dataset.idx)
     .then((r) => r.json()).then((d) => {{
@@ -442,3 +442,35 @@ class FixtureSite:
 def quoted(path: str) -> str:
     """URL-quote a path segment for hostile routes (``../`` stays encoded on the wire)."""
     return quote(path, safe="")
+
+
+def add_messy_results(site: FixtureSite, query: str, n: int, dup_every: int = 10, invalid_every: int = 15) -> dict[str, int]:
+    """Results for ``query`` as real searches look: some exact copies, near copies and broken files.
+
+    Every ``dup_every``-th item is a copy of the previous image (alternately the
+    same bytes and a resized re-encode) and every ``invalid_every``-th one is an
+    HTML page served as image/jpeg. Returns the planted counts.
+    """
+    items = []
+    planted = {"duplicate": 0, "invalid": 0}
+    bases = site.image_bases
+    for i in range(n):
+        base = bases[i % len(bases)]
+        thumb = f"{base}/thumb/{query}/{i}.jpg"
+        if i and i % dup_every == 0:
+            prev = site.image_bytes(f"/img/{query}/{i - 1}.jpg") or b""
+            body = prev if (i // dup_every) % 2 else near_copy(prev)
+            path = f"/copy/{query}/{i}.jpg"
+            site.add_route(path, kind="ok", body=body)
+            planted["duplicate"] += 1
+        elif i and i % invalid_every == 0:
+            path = f"/blocked/{query}/{i}.jpg"
+            site.add_route(path, kind="ok", content_type="image/jpeg", body=b"<!DOCTYPE html><html>denied</html>")
+            planted["invalid"] += 1
+        else:
+            path = f"/img/{query}/{i}.jpg"
+        items.append({"original": base + path, "thumb": thumb, "title": f"{query} {i}",
+                      "page": f"{site.base_url}/blog/{query}/{i}", "width": site.image_size[0],
+                      "height": site.image_size[1]})
+    site.set_results(query, items)
+    return planted

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from augbench.core.errors import AugbenchError, Cancelled, ConfigError
+from augbench.core.errors import Cancelled, ConfigError
 from augbench.core.jobs import JobResult, Skipped, job_runner, register_job, save_job
 from augbench.core.progress import CancelToken, Progress, ProgressFn
 from augbench.core.runfolder import RunFolder
@@ -272,7 +272,7 @@ def run_crawl(cfg: CrawlConfig, *, progress: ProgressFn, cancel: CancelToken) ->
                 message=f"cancelled; {len(result.outputs)} images kept so far")
         exc.result = result  # type: ignore[attr-defined]
         raise
-    except AugbenchError as exc:
+    except Exception as exc:  # noqa: BLE001 - record the failure in result.json, then let the caller show it
         _finish(result, run, counts, per_kw, rejected, t0, engine, status="errored", message=str(exc))
         raise
     _finish(result, run, counts, per_kw, rejected, t0, engine, status="completed", message="")

@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     out_png = Path(argv[0]) if argv else repo_root() / "docs" / "screenshots" / "crawl.png"
     app = QApplication.instance() or QApplication([])
     with FixtureSite(items_per_query=40) as site, tempfile.TemporaryDirectory() as tmp:
-        site.add_route("/extra/html.jpg", kind="ok", body=b"<html>blocked</html>")
+        # "dog" also returns four of the cat photos: they show up as duplicates, not as files.
+        site.set_results("dog", site.items("dog")[:6] + site.items("고양이")[:4] + site.items("dog")[6:])
         tab = CrawlTab(None)
         tab.panel.show_errors = False
         tab.resize(1180, 760)

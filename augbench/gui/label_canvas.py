@@ -308,7 +308,7 @@ class LabelCanvas(QWidget):
                     self.message.emit("box too small: drag a larger rectangle")
             elif d["kind"] in ("move", "resize") and preview != d["orig"]:
                 self.session.replace_box(d["index"], preview, f"{d['kind']} box")
-        except AugbenchError as exc:
+        except (AugbenchError, OSError) as exc:
             self.message.emit(str(exc))
         self.update()
 
@@ -339,8 +339,8 @@ class LabelCanvas(QWidget):
         try:
             if not self._handle_key(ev.key(), ev.modifiers()):
                 super().keyPressEvent(ev)
-        except AugbenchError as exc:
-            self.message.emit(str(exc))
+        except (AugbenchError, OSError) as exc:  # e.g. a read-only folder on auto-save
+            self.message.emit(f"not saved: {exc}" if isinstance(exc, OSError) else str(exc))
 
     def _handle_key(self, key: int, mods: Any) -> bool:  # noqa: C901 - one flat key table
         ctrl = bool(mods & Qt.ControlModifier)

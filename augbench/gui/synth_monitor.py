@@ -32,6 +32,8 @@ class SynthMonitor(QWidget):
         lay.addWidget(self.detector_label, 2, 0, 1, 2)
         lay.setColumnStretch(0, 3)
         lay.setColumnStretch(1, 2)
+        lay.setRowStretch(0, 1)
+        lay.setRowStretch(1, 1)
         self._offset = 0  # steps of previously trained classes, so curves keep going right
         self._cls = ""
 

@@ -26,6 +26,7 @@ from PyQt5.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -163,7 +164,8 @@ class CrawlTab(QWidget):
         scroll = QScrollArea()
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(430)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(left.sizeHint().width() + 24)
 
         self.panel = JobPanel(self)
         self.panel.progressed.connect(self._on_progress)
@@ -176,6 +178,8 @@ class CrawlTab(QWidget):
         self.strip = ThumbStrip()
         self.message = QLabel("")
         self.message.setWordWrap(True)
+        self.message.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.message.setMinimumHeight(60)
         self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
 
         right = QVBoxLayout()
@@ -297,7 +301,8 @@ class CrawlTab(QWidget):
         for kw, info in per_kw.items():
             self.bars.set_progress(kw, int(info.get("kept", 0)))
         self.counts.set_counts(result.metrics)
-        self.message.setText(f"{result.message}<br>output: {result.out_dir}")
+        self.message.setText(f"{result.message}<br>output: {result.out_dir} — one folder per keyword, "
+                             "with manifest.jsonl (source URL, page, hashes, status of every candidate)")
 
     def _on_failed(self, message: str) -> None:
         self.message.setText(f"<span style='color:#c62828'>{message}</span>")

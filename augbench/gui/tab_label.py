@@ -63,6 +63,7 @@ class LabelTab(QWidget):
         self.canvas.class_chosen.connect(self._select_class_row)
         self.canvas.proposals_changed.connect(self._on_proposals)
         self.canvas.selection_changed.connect(lambda _: self._refresh_state())
+        self.canvas.selection_changed.connect(self._sync_box_row)
         self._refresh_all()
 
     # ------------------------------------------------------------------ layout
@@ -93,8 +94,10 @@ class LabelTab(QWidget):
         self.hide_button = self._button("Hide boxes", "Hide/show boxes (Ctrl+H)", self._toggle_hide, True)
         self.undo_button = self._button("Undo", "Ctrl+Z", lambda: self.session.undo())
         self.redo_button = self._button("Redo", "Ctrl+Shift+Z / Ctrl+Y", lambda: self.session.redo())
-        self.prev_button = self._button("◀ Prev (A)", "Previous image (saves this one)", lambda: self.session.prev())
-        self.next_button = self._button("Next (D) ▶", "Next image (saves this one)", lambda: self.session.next())
+        self.prev_button = self._button("◀ Prev (A)", "Previous image (saves this one)",
+                                        lambda: self._guard(self.session.prev))
+        self.next_button = self._button("Next (D) ▶", "Next image (saves this one)",
+                                        lambda: self._guard(self.session.next))
         self.fit_button = self._button("Fit", "Fit the image (Ctrl+F)", self._fit)
         for w in (self.open_button, self.save_button, self.format_box, self.draw_button, self.verify_button,
                   self.hide_button, self.undo_button, self.redo_button, self.prev_button, self.next_button,
@@ -158,7 +161,7 @@ class LabelTab(QWidget):
         self.class_list = QListWidget()
         self.class_list.setFocusPolicy(Qt.NoFocus)
         self.class_list.itemClicked.connect(self._class_clicked)
-        rv.addWidget(self.class_list, 1)
+        rv.addWidget(self.class_list, 2)
         row = QHBoxLayout()
         self.class_edit = QLineEdit()
         self.class_edit.setPlaceholderText("new class name")
@@ -172,11 +175,16 @@ class LabelTab(QWidget):
         for w in (self.class_edit, self.add_class_button, self.rename_button):
             row.addWidget(w)
         rv.addLayout(row)
+        rv.addWidget(QLabel("<b>Boxes</b> of this image"))
+        self.box_list = QListWidget()
+        self.box_list.setFocusPolicy(Qt.NoFocus)
+        self.box_list.currentRowChanged.connect(self._box_row_changed)
+        rv.addWidget(self.box_list, 2)
         rv.addWidget(QLabel("<b>Images</b>  ✔ verified · ● labelled · ○ none · ✖ unreadable"))
         self.file_list = QListWidget()
         self.file_list.setFocusPolicy(Qt.NoFocus)
         self.file_list.currentRowChanged.connect(self._file_row_changed)
-        rv.addWidget(self.file_list, 2)
+        rv.addWidget(self.file_list, 3)
         srow = QHBoxLayout()
         self.stats_button = QPushButton("Refresh stats")
         self.stats_button.setFocusPolicy(Qt.NoFocus)
@@ -191,13 +199,15 @@ class LabelTab(QWidget):
         rv.addLayout(srow)
         self.chart = BarChart(title="boxes per class")
         self.chart.setMinimumHeight(170)
-        rv.addWidget(self.chart, 1)
+        rv.addWidget(self.chart, 2)
         self.stats_label = QLabel("")
         self.stats_label.setWordWrap(True)
         rv.addWidget(self.stats_label)
         self.stats_panel = JobPanel(show_errors=False)
         self.stats_panel.succeeded.connect(self._on_stats)
         self.stats_panel.failed.connect(lambda m: self.show_message(f"stats failed: {m}"))
+        self.stats_panel.finished.connect(lambda: self.stats_panel.setVisible(False))
+        self.stats_panel.setVisible(False)  # only while a job runs
         rv.addWidget(self.stats_panel)
 
         split = QSplitter(Qt.Horizontal)
@@ -209,6 +219,11 @@ class LabelTab(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(split)
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
+        """Keys go to the canvas as soon as the tab is shown (not to the tab bar)."""
+        super().showEvent(event)
+        self.canvas.setFocus()
 
     # ------------------------------------------------------------------ shell hooks
     def open_path(self, path: str | Path) -> None:
@@ -250,9 +265,18 @@ class LabelTab(QWidget):
                 panel.worker.wait(5000)
 
     # ------------------------------------------------------------------ actions
+    def _guard(self, fn: Any, *args: Any) -> Any:
+        """Run a model call from a slot; an error becomes a message (an exception in a slot aborts PyQt)."""
+        try:
+            return fn(*args)
+        except (AugbenchError, OSError) as exc:
+            self.show_message(str(exc))
+            return None
+
     def open_folder(self, folder: str | Path) -> None:
         self._save_quietly()
-        self.session.open_folder(folder)
+        if self._guard(self.session.open_folder, folder) is None and self.session.folder != Path(folder):
+            return
         self.canvas.setFocus()
         n = len(self.session.entries)
         self.show_message(f"{n} images in {Path(folder).name}" if n else f"no images in {folder}")
@@ -268,7 +292,7 @@ class LabelTab(QWidget):
     def _save(self) -> None:
         try:
             path = self.session.save()
-        except AugbenchError as exc:
+        except (AugbenchError, OSError) as exc:
             self.show_message(str(exc))
             return
         self.show_message(f"saved {path.name}" if path else "nothing to save")
@@ -277,12 +301,12 @@ class LabelTab(QWidget):
     def _save_quietly(self) -> None:
         try:
             self.session.save_all()
-        except AugbenchError as exc:
+        except (AugbenchError, OSError) as exc:
             self.show_message(str(exc))
 
     def _format_changed(self, _: int) -> None:
         fmt = self.format_box.currentData()
-        self.session.set_format(fmt)
+        self._guard(self.session.set_format, fmt)
         settings = getattr(self.shell, "settings", None)
         if settings is not None:
             settings.setValue("label/format", fmt)
@@ -292,7 +316,7 @@ class LabelTab(QWidget):
         self.canvas.setFocus()
 
     def _toggle_verified(self) -> None:
-        self.session.toggle_verified()
+        self._guard(self.session.toggle_verified)
         self.canvas.setFocus()
 
     def _toggle_hide(self) -> None:
@@ -343,7 +367,7 @@ class LabelTab(QWidget):
                 return
         try:
             self.session.rename_class(old, new)
-        except AugbenchError as exc:
+        except (AugbenchError, OSError) as exc:
             self.show_message(str(exc))
             return
         if self.canvas.current_class == old:
@@ -472,6 +496,7 @@ class LabelTab(QWidget):
             return
         self._save_quietly()
         fmt = self.session.fmt
+        self.stats_panel.setVisible(True)
         self.stats_panel.run(fn=lambda progress, cancel: compute_stats(folder, fmt, progress=progress, cancel=cancel))
 
     def convert_labels(self, dst: str | None = None) -> None:
@@ -489,6 +514,7 @@ class LabelTab(QWidget):
         from augbench.label.jobs import LabelsConvertJob
 
         job = LabelsConvertJob(folder=str(folder), src=self.session.fmt, dst=dst)
+        self.stats_panel.setVisible(True)
         self.stats_panel.run(job=job)
 
     def _on_stats(self, st: Any) -> None:
@@ -510,10 +536,12 @@ class LabelTab(QWidget):
         elif event in ("image", "boxes", "saved"):
             self._refresh_files()
             self._refresh_state()
+            self._refresh_boxes()
             if event == "boxes":
                 self._refresh_classes()
 
     def _refresh_all(self) -> None:
+        self._refresh_boxes()
         self._refresh_classes()
         self._refresh_files(rebuild=True)
         self._refresh_state()
@@ -570,11 +598,34 @@ class LabelTab(QWidget):
             + (f"  — READ-ONLY: {e.error}" if e.error else "")
         )
 
+    def _refresh_boxes(self) -> None:
+        rows = [f"{b.label}  ({b.x1:.0f}, {b.y1:.0f}) – ({b.x2:.0f}, {b.y2:.0f})" + ("  difficult" if b.difficult else "")
+                for b in self.session.boxes]
+        if [self.box_list.item(i).text() for i in range(self.box_list.count())] != rows:
+            self.box_list.blockSignals(True)
+            self.box_list.clear()
+            for text, b in zip(rows, self.session.boxes, strict=True):
+                item = QListWidgetItem(text)
+                item.setForeground(self.canvas.color_of(b.label))
+                self.box_list.addItem(item)
+            self.box_list.blockSignals(False)
+        self._sync_box_row(self.canvas.selected)
+
+    def _sync_box_row(self, i: int) -> None:
+        if self.box_list.currentRow() != i:
+            self.box_list.blockSignals(True)
+            self.box_list.setCurrentRow(i)
+            self.box_list.blockSignals(False)
+
+    def _box_row_changed(self, row: int) -> None:
+        self.canvas.select(row)
+        self.canvas.setFocus()
+
     def _file_row_changed(self, row: int) -> None:
         if row >= 0 and row != self.session.index:
             try:
                 self.session.goto(row)
-            except AugbenchError as exc:
+            except (AugbenchError, OSError) as exc:
                 self.show_message(str(exc))
             self.canvas.setFocus()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from augbench.core.dataset import DatasetInfo, scan_dataset
@@ -56,8 +57,11 @@ class SynthesizeTab(QWidget):
         buttons.addWidget(self.browse_button)
         ll.addLayout(buttons)
         ll.addWidget(self.run_button)
+        left.setMinimumWidth(430)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(450)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         scroll.setWidget(left)
         right = QWidget()
         rl = QVBoxLayout(right)
@@ -67,7 +71,7 @@ class SynthesizeTab(QWidget):
         split = QSplitter()
         split.addWidget(scroll)
         split.addWidget(right)
-        split.setSizes([380, 700])
+        split.setSizes([470, 730])
         lay = QVBoxLayout(self)
         lay.addWidget(split)
         self.panel.progressed.connect(self.monitor.on_progress)

@@ -137,15 +137,16 @@ class LabelSession:
             if not images:
                 raise AugbenchError("no images to open")
             folder = images[0].parent
-        self.folder = Path(folder)
-        self._reader = LabelReader()
-        ydir = label_dir(self.folder, "yolo")
-        current = self.registry.names
-        self.registry = ClassRegistry.for_folder(ydir)
+        folder = Path(folder)
+        ydir = label_dir(folder, "yolo")
+        registry = ClassRegistry.for_folder(ydir)  # raises on a broken classes.txt: nothing changes then
         if not (ydir / "classes.txt").is_file():
             top = yolo_ids_in([p for p in ydir.glob("*.txt")])
-            self.registry.extend(str(i) for i in range(top + 1))
-        self.registry.extend(current)
+            registry.extend(str(i) for i in range(top + 1))
+        registry.extend(self.registry.names)
+        self.folder = folder
+        self.registry = registry
+        self._reader = LabelReader()
         self.entries = [ImageEntry(p, find_label(p, self.fmt)) for p in images]
         self.messages.clear()
         self.index = -1

@@ -48,6 +48,7 @@ class StyleApplyConfig:
     decoder_weights: str = ""
     max_side: int = field(default=1024, metadata={"range": (64, 8192)})
     style_side: int = field(default=512, metadata={"range": (64, 2048)})
+    precision: Literal["auto", "fp32", "bf16"] = "auto"  # auto: bf16 where the CPU/GPU runs it fast
     device: str = "auto"
     seed: int = 0
 
@@ -72,7 +73,7 @@ def build_engine(cfg: StyleApplyConfig) -> StyleEngine:
         return MagentaEngine(device=cfg.device)
     return AdaINEngine(encoder=cfg.encoder, encoder_weights=cfg.encoder_weights or None,
                        decoder_weights=cfg.decoder_weights or None, device=cfg.device,
-                       max_side=cfg.max_side, style_side=cfg.style_side)
+                       max_side=cfg.max_side, style_side=cfg.style_side, precision=cfg.precision)
 
 
 def load_style_bank(specs: list[str], side: int) -> tuple[list[tuple[str, np.ndarray]], list[Skipped]]:

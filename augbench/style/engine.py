@@ -39,6 +39,17 @@ from augbench.style.weights import (
 )
 
 MaskMode = Literal["all", "foreground", "background"]
+Precision = Literal["auto", "fp32", "bf16"]
+
+
+def bf16_is_fast(device: torch.device) -> bool:
+    """bf16 pays off on CUDA and on CPUs with AVX512-BF16/AMX (oneDNN); elsewhere it is slower."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:  # older torch
+        return False
 MIN_SIDE = 64  # below this relu4_1 is a few pixels: upscale first
 
 
@@ -142,6 +153,7 @@ class AdaINEngine:
         device: str = "auto",
         max_side: int = 1024,
         style_side: int = 512,
+        precision: Precision = "auto",
         *,
         _encoder: Encoder | None = None,
         _decoder: torch.nn.Module | None = None,
@@ -154,6 +166,7 @@ class AdaINEngine:
         self.device = pick_device(device)
         self.max_side = int(max_side)
         self.style_side = int(style_side)
+        self.bf16 = precision == "bf16" or (precision == "auto" and bf16_is_fast(self.device))
         self._encoder = _encoder
         self._decoder = _decoder
         self._sha = "random-weights" if _decoder is not None else ""
@@ -183,8 +196,19 @@ class AdaINEngine:
             load_module_weights(dec, path)
             self._decoder = dec
             self._sha = sha256_file(path)
-        self._encoder = self._encoder.to(self.device).eval()
-        self._decoder = self._decoder.to(self.device).eval()
+        fmt = torch.channels_last if self.bf16 else torch.contiguous_format
+        self._encoder = self._encoder.to(self.device, memory_format=fmt).eval()
+        self._decoder = self._decoder.to(self.device, memory_format=fmt).eval()
+
+    def _autocast(self) -> torch.autocast:
+        """bf16 autocast for the networks (statistics and AdaIN stay fp32)."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
+
+    def _run_encoder(self, x: torch.Tensor) -> torch.Tensor:
+        if self.bf16:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with self._autocast():
+            return self.encoder.encode(x).float()
 
     @property
     def encoder(self) -> Encoder:
@@ -208,7 +232,8 @@ class AdaINEngine:
 
     # ------------------------------------------------------------------ stages
     def _to_tensor(self, img: np.ndarray) -> torch.Tensor:
-        t = torch.from_numpy(np.array(img, dtype=np.uint8, copy=True)).to(self.device).permute(2, 0, 1)[None].float() / 255.0
+        arr = np.array(img, dtype=np.uint8, copy=True)  # torch wants a writable array
+        t = torch.from_numpy(arr).to(self.device).permute(2, 0, 1)[None].float() / 255.0
         ph, pw = (-t.shape[2]) % 8, (-t.shape[3]) % 8
         if ph or pw:
             t = torch.nn.functional.pad(t, (0, pw, 0, ph), mode="reflect")
@@ -223,7 +248,7 @@ class AdaINEngine:
             return self._content
         net = fit_side(rgb, self.max_side)
         x = self._to_tensor(net)
-        feat = self.encoder.encode(x)
+        feat = self._run_encoder(x)
         self._content = ContentState(key, rgb.shape[:2], net.shape[:2], x, feat, Fn.mean_std(feat))
         return self._content
 
@@ -239,7 +264,7 @@ class AdaINEngine:
         x = self._to_tensor(small)
         if color_from is not None:
             x = Fn.coral(x[0], color_from.image[0])[None]
-        stats = Fn.mean_std(self.encoder.encode(x))
+        stats = Fn.mean_std(self._run_encoder(x))
         if len(self._style_cache) > 256:
             self._style_cache.clear()
         self._style_cache[key] = stats
@@ -273,7 +298,10 @@ class AdaINEngine:
     def decode(self, state: ContentState, t: torch.Tensor, alpha: float) -> np.ndarray:
         """Mix with alpha, decode, crop the padding, resize back to the original size."""
         feat = Fn.mix(state.feat, t, float(alpha))
-        out = self.decoder(feat).clamp(0, 1)
+        if self.bf16:
+            feat = feat.contiguous(memory_format=torch.channels_last)
+        with self._autocast():
+            out = self.decoder(feat).float().clamp(0, 1)
         h, w = state.net_hw
         arr = (out[0, :, :h, :w].permute(1, 2, 0).float().cpu().numpy() * 255.0 + 0.5).astype(np.uint8)
         oh, ow = state.orig_hw

@@ -1,6 +1,10 @@
-"""Style job kinds: ``style.apply`` (batch stylization) and ``style.train-decoder``."""
+"""Style job kinds: ``style.apply`` (batch stylization) and ``style.train-decoder``.
+
+Importing the modules registers their configs and runners with the job registry.
+"""
 
 from __future__ import annotations
 
-from augbench.style import train_decoder  # noqa: F401  (registers style.train-decoder)
-from augbench.style import apply  # noqa: F401,E402  (registers style.apply)
+from augbench.style import apply, train_decoder
+
+__all__ = ["apply", "train_decoder"]

@@ -11,7 +11,7 @@ from scipy import stats
 
 from augbench.classify.experiment import ExperimentConfig, parse_arm, run_experiment, run_path
 from augbench.classify.report import bootstrap_ci, build_report, paired_tests
-from augbench.core.errors import Cancelled, ConfigError
+from augbench.core.errors import Cancelled, ConfigError, DatasetError
 from augbench.core.imageio import write_image
 from augbench.core.jobs import load_job, run_job, save_job
 from augbench.core.progress import CancelToken, ListProgress
@@ -130,5 +130,20 @@ def test_cli_report_rebuilds_from_json(tiny_data: Path, tmp_path: Path, capsys) 
     assert main(["bench", "report", str(tmp_path / "e")]) == 0
     assert "oversample" in capsys.readouterr().out
     assert "| small_cnn | oversample | 1 |" in (tmp_path / "e" / "report.md").read_text()
-    with pytest.raises(Exception):
+    with pytest.raises(DatasetError):
         build_report(tmp_path / "empty")
+
+
+def test_bench_train_job_writes_a_loadable_checkpoint(tiny_data: Path, tmp_path: Path) -> None:
+    from augbench.classify.jobs import TrainConfig
+    from augbench.classify.trainer import load_checkpoint
+
+    cfg = TrainConfig(data=str(tiny_data), out_dir=str(tmp_path / "t"), epochs=1, batch_size=8, image_size=32,
+                      channels=1, loss="focal", sampler="weighted", augment=True)
+    res = run_job(cfg)
+    assert res.status == "completed" and 0 <= res.metrics["test_accuracy"] <= 1
+    model, meta = load_checkpoint(tmp_path / "t" / "best.pt")
+    assert meta["channels"] == 1 and meta["train_options"]["loss"] == "focal"
+    assert model(__import__("torch").rand(1, 1, 32, 32)).shape == (1, 2)
+    with pytest.raises(ConfigError):
+        TrainConfig(data=str(tiny_data), out_dir=str(tmp_path), pretrained="imagenet")

@@ -37,6 +37,10 @@ def test_api_crawl_keeps_originals_and_never_writes_the_secret(site, tmp_path):
     assert params["sort"] == "date" and params["filter"] == "large" and params["start"] == "1"
     job = (out / "job.yaml").read_text(encoding="utf-8")
     assert CLIENT_SECRET not in job and CLIENT_ID in job
+    from augbench.core.dataset import scan_dataset
+
+    info = scan_dataset(out)  # the output is an ImageFolder the other tabs open directly
+    assert info.layout == "imagefolder" and info.classes == ["apple"] and len(info.items) == 5
 
 
 def test_api_pages_with_start_and_display(site):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 
@@ -20,7 +21,7 @@ from augbench.crawl.selectors import load_selectors
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which("chromedriver") is None and not shutil.os.path.exists("/usr/bin/chromedriver"),
+    pytest.mark.skipif(shutil.which("chromedriver") is None and not os.path.exists("/usr/bin/chromedriver"),
                        reason="needs chromium + chromium-driver"),
 ]
 
@@ -76,6 +77,26 @@ def test_json_path_when_the_dom_selectors_miss(site, engine):
     assert len(cands) == 20  # the embedded JSON carries the first page only
     assert all(c.extraction == "json" and "/img/" in c.url and c.width == 160 for c in cands)
     assert engine.last_path == "embedded JSON"
+
+
+def test_unreachable_search_page_is_one_clear_error(engine):
+    from augbench.core.errors import AugbenchError
+
+    engine.table = engine.table.with_search_url("http://127.0.0.1:9/search?q={query}")
+    with pytest.raises(AugbenchError, match=r"naver_browser: could not load http://127.0.0.1:9/search\?q=x: .*ERR_"):
+        list(engine.search("x", 3, CancelToken()))
+
+
+def test_dead_viewer_falls_back_to_json_originals_after_three_misses(site, engine):
+    engine.table = engine.table.with_search_url(site.search_url("noviewer"))
+    engine.viewer_timeout_s, old = 0.3, engine.viewer_timeout_s
+    before = engine.stats["viewer_timeouts"]
+    try:
+        cands = list(engine.search("owl", 6, CancelToken()))
+    finally:
+        engine.viewer_timeout_s = old
+    assert len(cands) == 6 and all(c.extraction == "dom+json" and "/img/" in c.url for c in cands)
+    assert engine.stats["viewer_timeouts"] - before == 3
 
 
 def test_zero_results_fail_loudly_with_page_and_screenshot(site, tmp_path):
@@ -142,3 +163,16 @@ def test_cancelled_is_raised_inside_the_engine(engine, site):
     cancel.cancel()
     with pytest.raises(Cancelled):
         next(gen)
+
+
+@pytest.mark.parametrize("layout,tiles,json_items,code", [("normal", 20, 20, 0), ("broken", 0, 0, 1)])
+def test_selector_check_command_on_a_saved_page(site, tmp_path, capsys, layout, tiles, json_items, code):
+    from augbench.cli import main
+
+    page = tmp_path / "saved.html"
+    page.write_text(site.render_page("saved", layout), encoding="utf-8")
+    assert main(["crawl-selectors", str(page)]) == code
+    out = capsys.readouterr().out
+    report = json.loads(out[out.index("{"):out.rindex("}") + 1])
+    assert report["dom_tiles"]["tiles"] == tiles and report["embedded_json"]["items"] == json_items
+    assert report["tile"]["div._fe_image_tab_content_tile"] == tiles

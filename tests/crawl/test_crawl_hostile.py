@@ -13,7 +13,7 @@ import pytest
 
 from augbench.core.jobs import run_job
 from augbench.core.runfolder import iter_manifest
-from augbench.crawl.fixture_site import Route, encode, make_image, near_copy
+from augbench.crawl.fixture_site import encode, make_image, near_copy
 from augbench.crawl.jobs import CrawlConfig
 
 BIG = encode(np.random.default_rng(5).integers(0, 256, (300, 400, 3), dtype=np.uint8), "PNG")  # > max_bytes

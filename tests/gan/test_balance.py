@@ -99,3 +99,22 @@ def test_balance_config_validation() -> None:
         BalanceConfig(dataset="d", out_dir="o", normal_class="n", defect_classes=())
     with pytest.raises(ConfigError):
         BalanceConfig(dataset="d", out_dir="o", normal_class="n", defect_classes=("n",))
+
+
+def test_cli_gan_train_and_translate(tmp_path: Path) -> None:
+    from augbench.cli import main
+
+    root = write_tiny_imagefolder(tmp_path / "ds", {"normal": 5, "defect": 3})
+    out = tmp_path / "run"
+    args = ["gan", "train", str(root / "normal"), str(root / "defect"), "-o", str(out), "--size", "32", "--ngf", "4",
+            "--blocks", "1", "--epochs", "1", "--steps-per-epoch", "2", "--kid-features", "pixels", "--precision",
+            "fp32", "--reference"]
+    assert main(args) == 0
+    from augbench.gan.trainer import load_checkpoint
+
+    cfg = load_checkpoint(out / "last.pt")["config"]
+    assert cfg["lr"] == 2e-4 and cfg["d_steps"] == 1  # --reference switches to the reference defaults
+    assert main(["gan", "translate", str(out / "best.pt"), str(root / "defect"), "-o", str(tmp_path / "t"),
+                 "--direction", "BA"]) == 0
+    assert len(list((tmp_path / "t").glob("*.png"))) == 3
+    assert main(["balance", str(out / "job.yaml")]) == 2  # a gan.train job is not a balance job

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 from PyQt5.QtCore import Qt
 
@@ -143,3 +146,34 @@ def test_open_path_sets_the_output_folder(tab, tmp_path):
     (tmp_path / "cls" / "000001.jpg").write_bytes(make_image(1))
     tab.open_path(tmp_path)
     assert tab.out_dir.text() == str(tmp_path) and tab.open_label.isEnabled()
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not os.path.exists("/usr/bin/chromedriver") and shutil.which("chromedriver") is None,
+                    reason="needs chromium + chromium-driver")
+def test_browser_engine_through_the_tab(qtbot, tab, site, tmp_path):
+    """The default engine end to end: headless Chromium on the Naver-like page, originals via the viewer."""
+    qtbot.keyClicks(tab.keywords, "tulip")
+    tab.count.setValue(3)
+    tab.delay.setValue(0.0)
+    tab.out_dir.setText(str(tmp_path / "out"))
+    assert tab.engine.currentData() == "naver_browser"
+    assert tab.start(search_url=site.search_url(), scroll_timeout_s=1.0)
+    qtbot.waitUntil(lambda: not tab.panel.busy, timeout=60000)
+    assert tab.panel.last_error is None, tab.panel.last_error
+    assert tab.bars.values() == {"tulip": 3} and tab.strip.count() == 3
+    assert len(list((tmp_path / "out" / "tulip").glob("*.jpg"))) == 3
+
+
+def test_open_in_label_switches_the_real_main_window(qtbot, qsettings, tmp_path):
+    from augbench.gui.app import MainWindow
+
+    (tmp_path / "cat").mkdir()
+    (tmp_path / "cat" / "000001.jpg").write_bytes(make_image(3))
+    win = MainWindow(settings=qsettings)
+    qtbot.addWidget(win)
+    tab = win.tab("crawl")
+    assert win.tabs.tabText(win.tabs.indexOf(tab)) == "Crawl"
+    tab.open_path(tmp_path)
+    qtbot.mouseClick(tab.open_label, Qt.LeftButton)
+    assert win.tabs.currentWidget() is win.tab("label")

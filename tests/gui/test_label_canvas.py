@@ -105,8 +105,13 @@ def test_delete_duplicate_paste_verify_and_ctrl_s_in_voc(qtbot, tab: LabelTab, t
     c.select(0)
     qtbot.keyClick(c, Qt.Key_D, Qt.ControlModifier)
     assert len(s.boxes) == 2 and c.selected == 1 and s.boxes[1].x1 == 20
+    assert tab.box_list.count() == 2 and tab.box_list.currentRow() == 1
+    qtbot.mouseClick(tab.box_list.viewport(), Qt.LeftButton, pos=tab.box_list.visualItemRect(
+        tab.box_list.item(0)).center())
+    assert c.selected == 0
+    c.select(1)
     qtbot.keyClick(c, Qt.Key_Delete)
-    assert len(s.boxes) == 1
+    assert len(s.boxes) == 1 and tab.box_list.count() == 1
     qtbot.keyClick(c, Qt.Key_D)
     qtbot.keyClick(c, Qt.Key_V, Qt.ControlModifier)
     assert [b.xyxy() for b in s.boxes] == [(10, 10, 50, 50)]
@@ -152,3 +157,42 @@ def test_zoom_fit_and_pan(qtbot, tab: LabelTab, tmp_path: Path) -> None:
     assert (c.offset.x() - before.x(), c.offset.y() - before.y()) == pytest.approx((40, 20), abs=0.5)
     qtbot.keyClick(c, Qt.Key_H, Qt.ControlModifier)
     assert not c.show_boxes
+
+
+def test_a_broken_classes_txt_is_reported_not_fatal(qtbot, tab: LabelTab, tmp_path: Path) -> None:
+    good = make_folder(tmp_path)
+    tab.open_folder(good)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "classes.txt").write_text("a\na\n", encoding="utf-8")
+    (bad / "x.png").write_bytes((good / "00.png").read_bytes())
+    tab.open_folder(bad)
+    assert "duplicate" in tab.last_message
+    assert tab.session.folder == good and len(tab.session.entries) == 3  # the open folder stays usable
+    qtbot.keyClick(tab.canvas, Qt.Key_D)
+    assert tab.session.index == 1
+
+
+def test_wheel_zooms_around_the_cursor_and_exif_photo_shows_upright(qtbot, tab: LabelTab, tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+    from PyQt5.QtCore import QPointF
+    from PyQt5.QtGui import QWheelEvent
+    from PyQt5.QtWidgets import QApplication
+
+    d = tmp_path / "폰"
+    d.mkdir()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 80x40, shown 40x80
+    Image.fromarray(np.zeros((40, 80, 3), np.uint8)).save(d / "a.jpg", exif=exif.tobytes())
+    tab.open_folder(d)
+    c = tab.canvas
+    assert (c._pix.width(), c._pix.height()) == (40, 80) == tuple(c.image_size)
+    anchor = at(c, 10, 20)
+    before = c.to_image(QPointF(anchor))
+    ev = QWheelEvent(QPointF(anchor), QPointF(c.mapToGlobal(anchor)), QPoint(0, 0), QPoint(0, 240), Qt.NoButton,
+                     Qt.NoModifier, Qt.NoScrollPhase, False)
+    scale = c.scale
+    QApplication.sendEvent(c, ev)
+    assert c.scale == pytest.approx(scale * 1.15 ** 2)
+    assert c.to_image(QPointF(anchor)) == pytest.approx(before)  # the pixel under the cursor stays put

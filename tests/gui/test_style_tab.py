@@ -75,7 +75,7 @@ def test_load_images_and_move_alpha_updates_the_preview(qtbot, tab, files) -> No
     assert "corrupt.png" in tab.preview_status.text()
     _wait_preview(qtbot, tab, 1)
     first = tab.preview_array.copy()
-    assert first.shape == (48, 64, 3)
+    assert first.shape[2] == 3 and max(first.shape[:2]) <= 96  # preview size cap
 
     tab.alpha_slider.setFocus()
     n = tab.model.renders

@@ -137,3 +137,22 @@ def test_exif_rotated_photo_saves_in_displayed_orientation(tmp_path: Path) -> No
     s.save()
     y = read_yolo(d / "폰 사진.txt", 40, 60, read_classes_file(d / "classes.txt"))
     assert y.labels == ["고양이"] and np.allclose(y.boxes[0].xyxy(), (5, 40, 35, 58), atol=0.01)
+
+
+def test_a_labelimg_folder_opens_and_browses_without_any_write(tmp_path: Path) -> None:
+    from augbench.label.types import ImageAnnotation
+    from augbench.label.voc import format_voc
+
+    d = _folder(tmp_path, 3)
+    for i in range(3):
+        ann = ImageAnnotation(d / f"{i}.png", 60, 40, 3, [Box(1, 2, 30, 39, "person", difficult=True)], verified=i == 1)
+        (d / f"{i}.xml").write_text(format_voc(ann).replace("\t", "  "), encoding="utf-8")  # foreign formatting
+    before = {p.name: p.read_bytes() for p in d.iterdir()}
+    s = LabelSession("voc")
+    s.open_folder(d)
+    while s.next():
+        pass
+    s.save_all()
+    assert {p.name: p.read_bytes() for p in d.iterdir()} == before
+    assert [e.status for e in s.entries] == ["labelled", "verified", "labelled"]
+    assert s.entries[0].ann.boxes[0].difficult

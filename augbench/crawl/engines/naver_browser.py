@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 from urllib.parse import quote_plus
 
 from augbench.core.atomic import atomic_write_text, safe_join
+from augbench.core.errors import AugbenchError
 from augbench.core.progress import CancelToken
 from augbench.crawl.engines.base import ZeroResultsError
 from augbench.crawl.manifest import keyword_folder
@@ -133,6 +134,8 @@ class NaverBrowserEngine:
         self.max_scrolls = max_scrolls
         self.max_stalls = max_stalls
         self.stats: dict[str, int] = {"scrolls": 0, "viewer_ok": 0, "viewer_timeouts": 0, "json_items": 0}
+        self.viewer_give_up_after = 3  # consecutive viewer timeouts before falling back for good
+        self._viewer_misses = 0
         self.last_path = ""
 
     # ------------------------------------------------------------------ plumbing
@@ -178,6 +181,16 @@ class NaverBrowserEngine:
             items = items_from_html_regex(self.driver.page_source, jp)
         return items
 
+    def _load(self, d: Any, url: str) -> None:
+        """Open ``url``; a network or browser failure becomes one AugbenchError naming the URL."""
+        from selenium.common.exceptions import WebDriverException
+
+        try:
+            d.get(url)
+        except WebDriverException as exc:
+            first = ((exc.msg or str(exc)).strip().splitlines() or [type(exc).__name__])[0]
+            raise AugbenchError(f"{self.name}: could not load {url}: {first}") from None
+
     def _unwrap(self, url: str) -> str:
         return unwrap_proxy(url, self.table.proxy_hosts, self.table.proxy_param)
 
@@ -186,7 +199,8 @@ class NaverBrowserEngine:
         """Yield up to ``limit`` candidates, scrolling for more while the consumer wants them."""
         t = self.table
         d = self.driver
-        d.get(self.search_url(query))
+        self._viewer_misses = 0
+        self._load(d, self.search_url(query))
         ready = list(t.ready) + list(t.tile)
         self._wait(lambda dr: dr.execute_script(_COUNT_JS, ready) > 0, self.wait_timeout_s, cancel)
         # Lazy tiles may render just after "ready": give them one short explicit wait.
@@ -219,7 +233,7 @@ class NaverBrowserEngine:
                 original, how = "", "dom"
                 if self.full_size:
                     original = item.get("original") or ""
-                    if not original and t.viewer_img:
+                    if not original and t.viewer_img and self._viewer_misses < self.viewer_give_up_after:
                         original = self._open_viewer(int(item["index"]), viewer_prev, cancel) or ""
                         if original:
                             viewer_prev = original
@@ -292,8 +306,10 @@ class NaverBrowserEngine:
         )
         if src and is_http_url(src):
             self.stats["viewer_ok"] += 1
+            self._viewer_misses = 0
             return str(src)
         self.stats["viewer_timeouts"] += 1
+        self._viewer_misses += 1
         return None
 
     def save_diagnostics(self, query: str) -> list[Path]:
@@ -314,3 +330,46 @@ class NaverBrowserEngine:
         except Exception:  # noqa: BLE001 - diagnostics are best effort; the zero-results error still surfaces
             pass
         return out
+
+
+_SELECTOR_COUNTS_JS = r"""
+const out = {};
+for (const s of arguments[0]) { try { out[s] = document.querySelectorAll(s).length; } catch (e) { out[s] = -1; } }
+return out;
+"""
+
+
+def check_selectors(driver: Any, table: SiteSelectors, url: str, wait_s: float = 5.0) -> dict[str, Any]:
+    """Load ``url`` (a live result page or a saved ``file://`` copy) and report what each selector finds.
+
+    This is how a user checks an edited selector table before crawling: every
+    list entry gets its match count (-1 = invalid CSS), and both extraction
+    paths report how many results they would yield.
+    """
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(url)
+    try:
+        WebDriverWait(driver, wait_s, poll_frequency=0.1).until(
+            lambda d: d.execute_script(_COUNT_JS, list(t for t in (*table.ready, *table.tile))) > 0)
+    except TimeoutException:
+        pass
+    report: dict[str, Any] = {}
+    for key in ("ready", "tile", "thumb_img", "title", "page_link", "viewer_img", "more_button"):
+        sels = list(getattr(table, key))
+        report[key] = driver.execute_script(_SELECTOR_COUNTS_JS, sels) if sels else {}
+    res = driver.execute_script(
+        _EXTRACT_JS, list(table.tile), list(table.thumb_img), list(table.thumb_attrs), list(table.original_attrs),
+        list(table.title), list(table.title_attrs), list(table.page_link), 0,
+    ) or {}
+    items = res.get("items", [])
+    report["dom_tiles"] = {"selector": res.get("selector", ""), "tiles": res.get("count", 0),
+                           "with_thumbnail": sum(1 for i in items if i.get("thumb")),
+                           "example": items[0] if items else None}
+    jp = table.embedded_json
+    texts = driver.execute_script(_SCRIPTS_JS, list(jp.scripts)) if jp.scripts else []
+    json_items = items_from_script_texts(texts or [], jp) or items_from_html_regex(driver.page_source, jp)
+    report["embedded_json"] = {"items": len(json_items), "example": json_items[0] if json_items else None}
+    report["ok"] = bool(report["dom_tiles"]["with_thumbnail"] or json_items)
+    return report

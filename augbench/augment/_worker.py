@@ -1,0 +1,166 @@
+"""Worker side of the augment export: one task = one source image, all its copies.
+
+Kept apart from ``export.py`` so spawned worker processes stay lean: a child
+process blocks the optional ``torch`` import that Albumentations attempts at
+import time (only for its ``ToTensorV2``, which export never uses). Under load
+that import alone cost ~10 s per worker on this machine.
+"""
+
+from __future__ import annotations
+
+import os as _os
+import sys as _sys
+
+LEAN_ENV = "AUGBENCH_LEAN_EXPORT_WORKER"  # set by the export only around its own process pool
+if _os.environ.get(LEAN_ENV) == "1" and "torch" not in _sys.modules:
+    _sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` raise ImportError here only
+
+import hashlib  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+from PIL import Image, ImageOps  # noqa: E402
+
+from augbench.augment.apply import augment_sample, summarize_params  # noqa: E402
+from augbench.augment.pipeline import build_compose, steps_from_dicts  # noqa: E402
+from augbench.core.atomic import atomic_write_bytes  # noqa: E402
+from augbench.core.errors import ImageReadError, LabelFormatError  # noqa: E402
+from augbench.core.imageio import encode_image, read_image  # noqa: E402
+from augbench.label.io import read_labels, write_labels  # noqa: E402
+from augbench.label.types import ImageAnnotation  # noqa: E402
+
+
+def output_seed(base: int, rel: str, copy: int) -> int:
+    """A 32-bit seed from (job seed, relative path, copy number): stable across runs and workers."""
+    h = hashlib.blake2b(f"{base}|{rel}|{copy}".encode(), digest_size=4).digest()
+    return int.from_bytes(h, "little")
+
+
+
+@dataclass
+class _Task:
+    index: int
+    image: str
+    rel: str
+    label_file: str | None
+    mask_file: str | None
+    copies: list[int]
+
+
+@dataclass
+class _TaskResult:
+    index: int
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# Per-process state, set by _init_worker (spawned workers) or directly (in-process).
+_STATE: dict[str, Any] = {}
+
+
+def _init_worker(cfg_dict: dict[str, Any], steps: list[dict[str, Any]], classes: list[str], root: str) -> None:
+    import cv2
+
+    cv2.setNumThreads(1)
+    _STATE.clear()
+    _STATE.update(
+        cfg=cfg_dict,
+        compose=build_compose(steps_from_dicts(steps), min_visibility=cfg_dict["min_visibility"]),
+        classes=classes,
+        root=Path(root),
+        out=Path(cfg_dict["output_dir"]),
+    )
+
+
+def read_mask(path: Path) -> np.ndarray:
+    """A mask as its stored values (palette indices stay indices), EXIF-aligned with its image."""
+    try:
+        with Image.open(path) as im:
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            arr = np.asarray(im)
+    except (OSError, ValueError) as exc:
+        raise ImageReadError(path, f"mask: {exc}") from None
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        arr = arr[..., :3]
+    return np.ascontiguousarray(arr)
+
+
+def _out_ext(src: Path, image_format: str) -> str:
+    if image_format == "jpg":
+        return ".jpg"
+    if image_format == "png":
+        return ".png"
+    ext = src.suffix.lower()
+    return ext if ext in (".jpg", ".jpeg", ".png", ".bmp", ".webp") else ".png"
+
+
+def _mirror(root: Path, out: Path, path: Path, new_stem: str, ext: str | None = None) -> Path:
+    rel = path.relative_to(root)
+    return out / rel.parent / f"{new_stem}{ext if ext is not None else path.suffix}"
+
+
+def _process(task: _Task) -> _TaskResult:
+    cfg = _STATE["cfg"]
+    root: Path = _STATE["root"]
+    out: Path = _STATE["out"]
+    res = _TaskResult(task.index)
+    src = Path(task.image)
+    try:
+        image = read_image(src, mode="auto")
+        h, w = image.shape[:2]
+        ann = ImageAnnotation(src, w, h)
+        label_file = Path(task.label_file) if task.label_file else None
+        if label_file is not None:
+            ann = read_labels(label_file, src, (w, h), _STATE["classes"])
+            res.warnings += [f"{label_file}: {m}" for m in ann.warnings]
+        mask = read_mask(Path(task.mask_file)) if task.mask_file else None
+        if mask is not None and mask.shape[:2] != (h, w):
+            raise ImageReadError(task.mask_file, f"mask is {mask.shape[1]}x{mask.shape[0]}, image is {w}x{h}")
+    except (ImageReadError, LabelFormatError) as exc:
+        res.skipped.append((task.image, str(exc)))
+        return res
+    ext = _out_ext(src, cfg["image_format"])
+    for k in task.copies:
+        seed = output_seed(cfg["seed"], task.rel, k)
+        stem = f"{src.stem}_aug{k:03d}"
+        try:
+            aug = augment_sample(_STATE["compose"], image, ann.boxes, mask, seed=seed)
+        except Exception as exc:  # noqa: BLE001 - a transform failing on one image must not kill the batch
+            res.skipped.append((task.image, f"copy {k}: transform failed: {type(exc).__name__}: {exc}"))
+            continue
+        row: dict[str, Any] = {
+            "source": task.rel, "copy": k, "seed": seed, "origin": "augment",
+            "boxes_in": len(ann.boxes), "boxes_out": len(aug.boxes),
+            "dropped_boxes": aug.dropped, "clipped_boxes": aug.clipped,
+            "applied": summarize_params(aug.applied),
+        }
+        emptied = bool(ann.boxes) and not aug.boxes
+        if emptied and cfg["empty_policy"] == "drop":
+            row["status"] = "dropped_empty"
+            res.rows.append(row)
+            continue
+        img_path = _mirror(root, out, src, stem, ext)
+        atomic_write_bytes(img_path, encode_image(aug.image, ext, cfg["jpeg_quality"]))
+        res.outputs.append(str(img_path))
+        row["file"] = str(img_path.relative_to(out))
+        if label_file is not None:
+            oh, ow = aug.image.shape[:2]
+            new_ann = ImageAnnotation(img_path, ow, oh, 1 if aug.image.ndim == 2 else 3, aug.boxes)
+            lbl_path = _mirror(root, out, label_file, stem)
+            write_labels(lbl_path, new_ann, _STATE["classes"])
+            row["label"] = str(lbl_path.relative_to(out))
+        if aug.mask is not None and task.mask_file:
+            m_path = _mirror(root, out, Path(task.mask_file), stem if Path(task.mask_file).parent.name == "masks"
+                             else f"{stem}_mask", ".png")
+            atomic_write_bytes(m_path, encode_image(aug.mask, ".png"))
+            row["mask"] = str(m_path.relative_to(out))
+        row["status"] = "empty_labels" if emptied else "ok"
+        res.rows.append(row)
+    return res
+
+

