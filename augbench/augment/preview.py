@@ -56,7 +56,7 @@ class PreviewTile:
     clipped: list[str]
 
 
-def overlay_mask(img: np.ndarray, mask: np.ndarray, alpha: float = 0.45) -> np.ndarray:
+def overlay_mask(img: np.ndarray, mask: np.ndarray, alpha: float = 0.35) -> np.ndarray:
     """Blend a label mask (values = class ids) over an RGB image."""
     m = mask if mask.ndim == 2 else mask[..., 0]
     ids = np.clip(m.astype(np.int64), 0, None) % len(MASK_COLOURS)

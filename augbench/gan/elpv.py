@@ -32,6 +32,35 @@ def make_split(export_dir: Path, test_fraction: float = 0.25, seed: int = 0) -> 
     return split
 
 
+def export_docs(out: Path, docs: Path) -> list[Path]:
+    """Copy the small artifacts of a finished run into ``docs/`` (curves, grids, metrics JSON)."""
+    import json
+    import shutil
+
+    from augbench.gan.plots import plot_history
+
+    work = out / "gan" / "defect"
+    hist = json.loads((work / "history.json").read_text(encoding="utf-8"))
+    best = hist["best"]
+    written = [plot_history(hist["history"], docs / "gan_elpv_curves.png",
+                            "ELPV 64 px, normal -> defect (CC BY-NC-SA 4.0 data)")]
+    sample = work / "samples" / f"epoch_{int(best['epoch']):04d}.png"
+    for src, name in ((sample, "gan_elpv_samples.png"), (out / "balanced_report" / "grid_defect.png",
+                                                          "gan_elpv_grid.png")):
+        if src.exists():
+            shutil.copyfile(src, docs / name)
+            written.append(docs / name)
+    report = out / "balanced_report" / "report.json"
+    metrics = {"best": best, "planned_epochs": hist.get("planned_epochs"), "history": hist["history"]}
+    if report.exists():
+        rep = json.loads(report.read_text(encoding="utf-8"))
+        metrics.update({"counts_before": rep["counts_before"], "counts_after": rep["counts_after"]})
+    metrics["license"] = "ELPV data and derived images: CC BY-NC-SA 4.0"
+    atomic_write_json(docs / "gan_elpv_metrics.json", metrics)
+    written.append(docs / "gan_elpv_metrics.json")
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("out", type=Path)
@@ -39,7 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--precision", default="bf16")
+    ap.add_argument("--ngf", type=int, default=16)
+    ap.add_argument("--blocks", type=int, default=6)
+    ap.add_argument("--docs", type=Path, default=None, help="only copy a finished run's artifacts into DOCS")
     args = ap.parse_args(argv)
+    if args.docs is not None:
+        for p in export_docs(args.out, args.docs):
+            print(p)
+        return 0
     import torch
 
     torch.set_num_threads(args.threads)
@@ -61,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_text(out / "sources.txt", "\n".join(str((export / r).resolve()) for r in split["train"]["normal"]) + "\n")
     cfg = BalanceConfig(
         dataset=str(train_root), out_dir=str(out / "balanced"), work_dir=str(out / "gan"), normal_class="normal",
-        defect_classes=("defect",), target_mode="fill_to_normal", size=args.size, channels=1, ngf=32, n_blocks=6,
+        defect_classes=("defect",), target_mode="fill_to_normal", size=args.size, channels=1, ngf=args.ngf, n_blocks=args.blocks,
         epochs=200, steps_per_epoch=100, time_budget_s=args.budget, precision=args.precision, n_holdout=64,
         generated_copy=str(out / "generated"), seed=0,
     )

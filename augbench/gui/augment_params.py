@@ -58,10 +58,10 @@ class ValueSlider(QWidget):
         self.slider.blockSignals(True)
         self.slider.setValue(int(pos))
         self.slider.blockSignals(False)
-        self._show()
+        self._show(float(v))
 
-    def _show(self) -> None:
-        v = self.value()
+    def _show(self, exact: float | None = None) -> None:
+        v = self.value() if exact is None else exact
         self.label.setText(f"{int(v)}" if self.integer else f"{v:.3g}")
 
     def _on_slider(self, _: int) -> None:

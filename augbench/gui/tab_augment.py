@@ -327,7 +327,7 @@ class AugmentTab(QWidget):
             self.flags_label.setText(f"<font color='#c00'>cannot preview: {exc}</font>")
         self.schedule_preview()
 
-    def load_source(self, item: Item, max_side: int = 320) -> PreviewSource:
+    def load_source(self, item: Item, max_side: int = 256) -> PreviewSource:
         img = read_image(item.image, mode="auto")
         h, w = img.shape[:2]
         boxes = []
@@ -433,7 +433,10 @@ class AugmentTab(QWidget):
 
 
 def create_tab(shell: Any) -> AugmentTab:
+    """The tab starts with a useful pipeline (the demo's first three steps, with their settings)."""
+    from augbench.augment.cli import DEFAULT_STEPS
+    from augbench.augment.pipeline import steps_from_dicts
+
     tab = AugmentTab(shell)
-    for name in STARTER:
-        tab.set_enabled(name, True)
+    tab.set_steps([s for s in steps_from_dicts(DEFAULT_STEPS) if s.name in STARTER])
     return tab

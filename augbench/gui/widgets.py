@@ -99,7 +99,7 @@ class BarChart(QWidget):
         p.setRenderHint(QPainter.Antialiasing)
         p.fillRect(self.rect(), QColor("#ffffff"))
         w, h = self.width(), self.height()
-        top = 22 if self.title else 8
+        top = (22 if self.title else 8) + 16  # room for the value label above the tallest bar
         if self.title:
             f = QFont(p.font())
             f.setBold(True)
@@ -110,6 +110,10 @@ class BarChart(QWidget):
             p.setPen(QColor("#888"))
             p.drawText(self.rect(), Qt.AlignCenter, "no data")
             return
+        if (w - 44) / len(self.values) < 48:
+            self._paint_horizontal(p, top)
+            p.end()
+            return
         bottom = 34
         left = 36
         vmax = max(v + (self.errors[i] if self.errors else 0) for i, v in enumerate(self.values)) or 1.0
@@ -119,7 +123,7 @@ class BarChart(QWidget):
         bw = max(4.0, slot * 0.7)
         p.setPen(QColor("#999"))
         p.drawLine(left, h - bottom, w - 4, h - bottom)
-        p.drawText(QRectF(0, top - 4, left - 4, 14), Qt.AlignRight, _fmt(vmax))
+        p.drawText(QRectF(0, top - 7, left - 4, 14), Qt.AlignRight, _fmt(vmax))
         for i, v in enumerate(self.values):
             x = left + i * slot + (slot - bw) / 2
             bh = area_h * (v / vmax)
@@ -133,6 +137,28 @@ class BarChart(QWidget):
             p.drawText(QRectF(x - slot * 0.15, h - bottom + 2, bw + slot * 0.3, bottom - 2),
                        Qt.AlignHCenter | Qt.AlignTop | Qt.TextWordWrap, self.labels[i])
         p.end()
+
+
+    def _paint_horizontal(self, p: QPainter, top: int) -> None:
+        """Many classes in a narrow panel: one row per class, label left, bar right."""
+        w, h = self.width(), self.height()
+        n = len(self.values)
+        fm = p.fontMetrics()
+        label_w = min(w // 2, max(fm.horizontalAdvance(lb) for lb in self.labels) + 6)
+        row = max(10.0, (h - top - 4) / n)
+        vmax = max(v + (self.errors[i] if self.errors else 0) for i, v in enumerate(self.values)) or 1.0
+        bar_area = w - label_w - 34
+        for i, v in enumerate(self.values):
+            y = top + i * row
+            p.setPen(QColor("#222"))
+            p.drawText(QRectF(0, y, label_w - 4, row), Qt.AlignRight | Qt.AlignVCenter, fm.elidedText(
+                self.labels[i], Qt.ElideRight, label_w - 4))
+            bw = bar_area * v / vmax
+            p.fillRect(QRectF(label_w, y + row * 0.15, bw, row * 0.7), QColor(PALETTE[i % len(PALETTE)]))
+            if self.errors:
+                e = bar_area * self.errors[i] / vmax
+                p.drawLine(QPointF(label_w + bw - e, y + row / 2), QPointF(label_w + bw + e, y + row / 2))
+            p.drawText(QRectF(label_w + bw + 3, y, 40, row), Qt.AlignLeft | Qt.AlignVCenter, _fmt(v))
 
 
 def _fmt(v: float) -> str:

@@ -80,10 +80,15 @@ def test_json_path_when_the_dom_selectors_miss(site, engine):
 
 
 def test_unreachable_search_page_is_one_clear_error(engine):
+    import socket
+
     from augbench.core.errors import AugbenchError
 
-    engine.table = engine.table.with_search_url("http://127.0.0.1:9/search?q={query}")
-    with pytest.raises(AugbenchError, match=r"naver_browser: could not load http://127.0.0.1:9/search\?q=x: .*ERR_"):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    engine.table = engine.table.with_search_url(f"http://127.0.0.1:{port}/search?q={{query}}")
+    with pytest.raises(AugbenchError, match=rf"could not load http://127.0.0.1:{port}/search\?q=x: .*ERR_CONNECTION_REFUSED"):
         list(engine.search("x", 3, CancelToken()))
 
 

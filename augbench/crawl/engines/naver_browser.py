@@ -11,6 +11,7 @@ after saving the page HTML and a screenshot.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -187,9 +188,15 @@ class NaverBrowserEngine:
 
         try:
             d.get(url)
+            href, text = d.execute_script(
+                "return [location.href, (document.body && document.body.innerText || '').slice(0, 2000)]")
         except WebDriverException as exc:
             first = ((exc.msg or str(exc)).strip().splitlines() or [type(exc).__name__])[0]
             raise AugbenchError(f"{self.name}: could not load {url}: {first}") from None
+        if str(href).startswith("chrome-error://"):  # Chromium's own "This site can't be reached" page
+            m = re.search(r"(ERR_[A-Z_]+)", str(text))
+            raise AugbenchError(f"{self.name}: could not load {url}: {m.group(1) if m else 'network error'} "
+                                "(check the network/proxy, or the search_url)")
 
     def _unwrap(self, url: str) -> str:
         return unwrap_proxy(url, self.table.proxy_hosts, self.table.proxy_param)
