@@ -99,3 +99,16 @@ def test_helpers() -> None:
     assert min(fit_side(np.zeros((16, 16, 3), np.uint8), 512).shape[:2]) >= 64
     m = boxes_to_mask([(2, 3, 5, 9)], 10, 10)
     assert m.sum() == 255 * 3 * 6
+
+
+def test_magenta_engine_same_interface(mkphoto) -> None:
+    from augbench.style.magenta import MagentaEngine
+
+    eng = MagentaEngine(device="cpu", threads=1)
+    content, style = mkphoto(64, 48, 20), mkphoto(40, 40, 21)
+    mask = boxes_to_mask([(0, 0, 32, 48)], 48, 64)
+    out = eng.stylize(content, [style, content], weights=[3, 1], alpha=0.7, mask=mask, mask_mode="foreground")
+    assert out.shape == content.shape
+    assert np.array_equal(out[:, 33:], content[:, 33:])  # background kept exactly
+    assert not np.array_equal(out[:, :32], content[:, :32])
+    assert len(eng.weights_sha256) == 64

@@ -114,3 +114,14 @@ def test_vgg19_without_encoder_file_is_explained() -> None:
 def test_pick_device_auto_is_cpu_or_cuda() -> None:
     assert W.pick_device("auto").type in ("cpu", "cuda")
     assert W.pick_device("cpu").type == "cpu"
+
+
+def test_shipped_decoder_is_small_fp16_and_self_describing() -> None:
+    path = W.shipped_dir() / W.DEFAULT_DECODER
+    assert path.is_file(), "resources/style/decoder_vgg16.pt must ship with augbench"
+    assert path.stat().st_size < 8 * 1024 * 1024
+    obj = W.safe_load(path)
+    assert obj["format"] == W.DECODER_FORMAT and obj["arch"] == "vgg16"
+    assert {t.dtype for t in obj["state_dict"].values()} == {torch.float16}
+    assert obj["meta"]["heldout_style"]  # the held-out pairs are recorded for the quality benchmark
+    W.load_module_weights(build_decoder("vgg16"), path)  # shapes match the network
