@@ -6,7 +6,8 @@ no image pool): what anyone would write from the paper. augbench runs its own
 ``CycleGAN.train_step`` (image pool, seeded generator, loss bookkeeping) with
 one D step per G step so both do the same work. Variants are interleaved
 round-robin in one process so machine load hits them alike; the median is
-reported. Speed options: bf16 autocast, and bf16 + channels_last.
+reported. Speed options: bf16 autocast, channels_last, and batched passes (G_AB on [a, b] and
+G_BA on [b, a, G_AB(a)] as single calls, D on [real, fake]: instance norm is per sample, so the maths is the same).
 
     python benchmarks/gan_speed.py [--sizes 64 128] [--reps 6] [--threads 1] [--ngf 64 --blocks 9]
 """
@@ -88,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
             "augbench fp32": _ours(GanConfig(**base, precision="fp32"), a, b),
             "augbench bf16": _ours(GanConfig(**base, precision="bf16"), a, b),
             "augbench bf16 + channels_last": _ours(GanConfig(**base, precision="bf16", channels_last=True), a, b),
+            "augbench fp32 + batched passes": _ours(GanConfig(**base, precision="fp32", batch_passes=True), a, b),
+            "augbench bf16 + channels_last + batched passes": _ours(
+                GanConfig(**base, precision="bf16", channels_last=True, batch_passes=True), a, b),
         }
         times: dict[str, list[float]] = {k: [] for k in variants}
         for fn in variants.values():  # warm-up (allocator, autocast caches)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from conftest import make_photo
+from imgfactory import make_photo
 from PIL import Image
 
 VOC_TEMPLATE = """<annotation>

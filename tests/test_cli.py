@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from badinput import save_jpeg, yolo_line
-from conftest import make_photo
+from imgfactory import make_photo
 
 from augbench.augment.cli import parse_transform
 from augbench.cli import main

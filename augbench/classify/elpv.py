@@ -66,11 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--width", type=int, default=8, help="small_cnn base width")
     ap.add_argument("--gan-amounts", nargs="+", default=["50", "450"])
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--exp-name", default="experiment", help="results sub-folder of OUT")
+    ap.add_argument("--arms", nargs="+", default=BASE_ARMS, help="the arms of pass 1")
     ap.add_argument("--extra-arms", nargs="*", default=[], help="more arms, e.g. focal oversample+classic_aug")
     args = ap.parse_args(argv)
     out: Path = args.out
     data = prepare(out, args.size, args.normal, args.defect, args.k_test, args.k_val)
-    arms = list(BASE_ARMS) + list(args.extra_arms)
+    arms = list(args.arms) + list(args.extra_arms)
     gan_manifest = ""
     if args.pass_ == 2:
         if args.gan is None or not (args.gan / "balanced" / "result.json").is_file():
@@ -79,12 +81,12 @@ def main(argv: list[str] | None = None) -> int:
         gan_manifest = str(args.gan / "balanced" / "manifest.jsonl")
         arms += [f"cyclegan@{a}" for a in args.gan_amounts]
     cfg = ExperimentConfig(
-        data=str(data), out_dir=str(out / "experiment"), models=[args.model], arms=arms, seeds=args.seeds,
+        data=str(data), out_dir=str(out / args.exp_name), models=[args.model], arms=arms, seeds=args.seeds,
         pretrained="imagenet" if args.model == "efficientnet_lite0" else "none", epochs=args.epochs,
         batch_size=args.batch, image_size=args.size, width=args.width, channels=3, select_metric="accuracy",
         cyclegan_manifest=gan_manifest, synthetic_class="defect", num_threads=args.threads,
     )
-    save_job(cfg, out / f"job_pass{args.pass_}.yaml")
+    save_job(cfg, out / f"job_{args.exp_name}_pass{args.pass_}.yaml")
     t0 = time.time()
 
     def progress(p: Progress) -> None:

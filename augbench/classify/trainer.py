@@ -79,6 +79,7 @@ class EpochRecord:
     seconds: float
     data_wait_s: float
     images: int
+    cpu_s: float = 0.0  # process CPU time of the training loop: a load-independent cost on a shared CPU
 
 
 @dataclass
@@ -89,6 +90,7 @@ class TrainOutcome:
     images_per_s: float = 0.0
     data_wait_s: float = 0.0
     train_s: float = 0.0
+    cpu_s: float = 0.0
     resumed_from: int = 0
 
 
@@ -244,6 +246,7 @@ class Trainer:
         for epoch in range(start, self.opts.epochs):
             self.model.train()
             t0 = time.perf_counter()
+            c0 = time.process_time()
             wait = 0.0
             losses: list[float] = []
             images = 0
@@ -267,9 +270,10 @@ class Trainer:
                                       metrics={"loss": losses[-1]}))
                 t_wait = time.perf_counter()
             train_s = time.perf_counter() - t0
+            cpu_s = time.process_time() - c0
             val = self.evaluate(self.val_ds)
             rec = EpochRecord(epoch, float(np.mean(losses)) if losses else float("nan"), val["accuracy"],
-                              val["macro_f1"], train_s, wait, images)
+                              val["macro_f1"], train_s, wait, images, cpu_s)
             outcome.history.append(rec)
             metric = getattr(rec, key)
             if metric > outcome.best_metric:
@@ -289,6 +293,7 @@ class Trainer:
             self.model.load_state_dict(self.best_state)
         outcome.train_s = sum(r.seconds for r in outcome.history)
         outcome.data_wait_s = sum(r.data_wait_s for r in outcome.history)
+        outcome.cpu_s = sum(r.cpu_s for r in outcome.history)
         n_img = sum(r.images for r in outcome.history)
         outcome.images_per_s = n_img / outcome.train_s if outcome.train_s > 0 else 0.0
         return outcome

@@ -64,6 +64,7 @@ class BalanceConfig:
     diffaugment: str = ""
     whiten: str = field(default="none", metadata={"choices": ["none", "otsu", "grabcut", "mask"]})
     precision: str = field(default="auto", metadata={"choices": ["fp32", "bf16", "fp16", "auto"]})
+    batch_passes: bool = True  # same maths as separate calls, ~18 % faster on CPU (benchmarks/gan_speed.py)
     device: str = "auto"
     n_holdout: int = field(default=16, metadata={"range": (0, None)})
     kid_features: str = field(default="lite0", metadata={"choices": ["lite0", "pixels"]})
@@ -88,7 +89,8 @@ class BalanceConfig:
                          d_steps=self.d_steps, upsample=self.upsample, epochs=self.epochs,
                          steps_per_epoch=self.steps_per_epoch, time_budget_s=self.time_budget_s,
                          diffaugment=self.diffaugment, seed=self.seed, device=self.device, precision=self.precision,
-                         sample_every=self.sample_every, kid_features=self.kid_features, **(select or {}))
+                         sample_every=self.sample_every, kid_features=self.kid_features,
+                         batch_passes=self.batch_passes, **(select or {}))
 
 
 def training_items(cfg: BalanceConfig) -> tuple[list[Item], list[Item], str]:
@@ -260,7 +262,7 @@ def run_balance(cfg: BalanceConfig, *, progress: ProgressFn = null_progress, can
     done = {str(r.get("file")) for r in iter_manifest(run.manifest.path) if (out / str(r.get("file", ""))).exists()}
     normals = sorted(by_class[cfg.normal_class])
     channels = cfg.channels or detect_channels(normals)
-    prefix = "train/" if others else ""
+    prefix = "train/" if any(it.split for it in train) else ""
     result = JobResult(kind="balance", out_dir=str(out))
     summaries: list[dict[str, Any]] = []
     try:

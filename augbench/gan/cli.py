@@ -24,7 +24,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
                       epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, time_budget_s=args.budget,
                       d_steps=1 if args.reference else args.d_steps, precision=args.precision, device=args.device,
                       upsample=args.upsample, diffaugment=args.diffaugment, seed=args.seed,
-                      kid_features=args.kid_features)
+                      kid_features=args.kid_features, batch_passes=args.batch_passes,
+                      channels_last=args.channels_last)
     cfg = GanTrainJob(args.domain_a, args.domain_b, args.out, model=model, auto_channels=not args.channels,
                       whiten=args.whiten, resume=not args.fresh)
     return _run(cfg)
@@ -73,6 +74,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--diffaugment", default="", help="e.g. color,translation,cutout")
     p.add_argument("--whiten", default="none", choices=["none", "otsu", "grabcut", "mask"])
     p.add_argument("--kid-features", default="lite0", choices=["lite0", "pixels"])
+    p.add_argument("--batch-passes", action=argparse.BooleanOptionalAction, default=True,
+                   help="batched generator/discriminator calls (same maths, faster on CPU)")
+    p.add_argument("--channels-last", action="store_true")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fresh", action="store_true", help="do not resume from OUT/last.pt")
     p.set_defaults(func=_cmd_train)

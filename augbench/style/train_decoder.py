@@ -52,6 +52,7 @@ class TrainDecoderConfig:
     lr_decay: float = field(default=2e-4, metadata={"range": (0.0, 1.0)})
     content_weight: float = field(default=1.0, metadata={"range": (0.0, None)})
     style_weight: float = field(default=10.0, metadata={"range": (0.0, None)})
+    reset_optimizer: bool = False  # resume the weights but start Adam afresh (e.g. after changing lr)
     recon_minutes: float = field(default=0.0, metadata={"range": (0.0, None)})  # pixel-reconstruction warm-up
     style_bank: int = field(default=16, metadata={"range": (1, 1000)})  # random crops per style image
     photos_as_styles: bool = True  # content photos also serve as extra styles (more variety)
@@ -147,7 +148,8 @@ def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: 
     if ckpt_path.is_file():
         ck = torch.load(ckpt_path, map_location=device, weights_only=True)
         decoder.load_state_dict(ck["decoder"])
-        opt.load_state_dict(ck["optimizer"])
+        if not cfg.reset_optimizer:
+            opt.load_state_dict(ck["optimizer"])
         step, history = int(ck["step"]), list(ck["history"])
         rng = np.random.default_rng(cfg.seed + step)
 
@@ -236,8 +238,8 @@ def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: 
             run_c = lc if step == 1 else 0.95 * run_c + 0.05 * lc
             run_s = ls if step == 1 else 0.95 * run_s + 0.05 * ls
             if step % 10 == 0 or step == 1:
-                history.append({"step": step, "phase": "adain", "content": lc, "style": ls, "content_ema": run_c, "style_ema": run_s,
-                                "elapsed_s": round(time.monotonic() - t_start, 1)})
+                history.append({"step": step, "phase": "adain", "content": lc, "style": ls, "content_ema": run_c,
+                                "style_ema": run_s, "elapsed_s": round(time.monotonic() - t_start, 1)})
                 progress(Progress(step, cfg.steps, f"step {step} content {run_c:.3g} style {run_s:.3g}",
                                   metrics={"content": lc, "style": ls}, stage="train"))
             if time.monotonic() - last_ckpt >= cfg.checkpoint_every_s:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_photo
+from imgfactory import make_photo
 
 from augbench.augment.alb import A
 from augbench.augment.apply import augment_sample

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from badinput import build_voc_bad_folder, build_yolo_bad_folder, save_jpeg, yolo_line
-from conftest import make_photo
+from imgfactory import make_photo
 
 from augbench.augment.export import AugmentJob, output_seed
 from augbench.core.imageio import read_image

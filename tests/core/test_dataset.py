@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from badinput import save_jpeg
-from conftest import make_photo
+from imgfactory import make_photo
 
 from augbench.core.dataset import scan_dataset
 from augbench.core.errors import DatasetError

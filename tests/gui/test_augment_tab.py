@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 from badinput import save_jpeg, yolo_line
-from conftest import make_photo
+from imgfactory import make_photo
 from PyQt5.QtCore import QPoint, Qt
 
 from augbench.core.paths import sample_dataset_dir

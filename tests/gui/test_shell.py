@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 from badinput import save_jpeg
-from conftest import make_photo
+from imgfactory import make_photo
 from PyQt5.QtCore import QMimeData, QPoint, Qt, QUrl
 from PyQt5.QtGui import QDropEvent
 

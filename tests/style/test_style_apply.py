@@ -140,3 +140,20 @@ def test_registered_job_runs_with_the_shipped_decoder(dataset, styles, tmp_path)
     assert len(row["weights_sha256"]) == 64
     img = read_image(res.outputs[0])
     assert img.shape == (64, 64, 3) and img.std() > 1.0  # not a flat image
+
+
+def test_voc_labels_are_rewritten_with_the_new_file_name(tmp_path, mkphoto, styles, tiny_engine) -> None:
+    from augbench.label.types import Box, ImageAnnotation
+    from augbench.label.voc import read_voc, write_voc
+
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    write_image(flat / "p.jpg", mkphoto(80, 60, 4))
+    write_voc(flat / "p.xml", ImageAnnotation(flat / "p.jpg", 80, 60, boxes=[Box(10, 12, 40, 50, "dent")]))
+    out = tmp_path / "out"
+    res = run_style_apply(_cfg(flat, styles, out, mask_mode="background"), progress=lambda p: None,
+                          cancel=CancelToken(), engine=tiny_engine)
+    assert [Path(o).name for o in res.outputs] == ["p_style00.jpg"]
+    ann = read_voc(out / "p_style00.xml")
+    assert ann.image_path.name == "p_style00.jpg"
+    assert [(b.x1, b.y1, b.x2, b.y2, b.label) for b in ann.boxes] == [(10, 12, 40, 50, "dent")]

@@ -112,3 +112,24 @@ def test_magenta_engine_same_interface(mkphoto) -> None:
     assert np.array_equal(out[:, 33:], content[:, 33:])  # background kept exactly
     assert not np.array_equal(out[:, :32], content[:, :32])
     assert len(eng.weights_sha256) == 64
+
+
+def test_bf16_path_agrees_with_fp32(mkphoto) -> None:
+    import copy
+
+    from augbench.style.engine import AdaINEngine
+    from augbench.style.networks import build_decoder, build_encoder
+
+    torch.manual_seed(1)
+    enc, dec = build_encoder("vgg16", weights=None), build_decoder("vgg16")
+    with torch.no_grad():
+        dec[-1].weight.mul_(60.0)
+        dec[-1].bias.fill_(0.5)
+    e32 = AdaINEngine(device="cpu", max_side=64, precision="fp32", _encoder=copy.deepcopy(enc),
+                      _decoder=copy.deepcopy(dec))
+    e16 = AdaINEngine(device="cpu", max_side=64, precision="bf16", _encoder=enc, _decoder=dec)
+    content, style = mkphoto(64, 64, 30), mkphoto(64, 64, 31)
+    a = e32.stylize(content, [style], alpha=0.8).astype(np.float32)
+    b = e16.stylize(content, [style], alpha=0.8).astype(np.float32)
+    assert e16.decoder[1].weight.dtype == torch.bfloat16
+    assert np.abs(a - b).mean() < 12.0  # bf16 has ~3 significant digits; images agree to a few levels

@@ -48,3 +48,18 @@ def test_onnx_file_found_and_bad_file_refused(tmp_path: Path) -> None:
     bad.write_bytes(b"garbage")
     with pytest.raises(WeightsError):
         load_vgg16_conv_weights(bad)
+
+
+def test_adain_property_with_the_real_encoder(table) -> None:
+    """After AdaIN the relu4_1 features carry the style's per-channel mean/std (live channels)."""
+    from augbench.style.functional import adain, mean_std
+
+    enc = build_encoder("vgg16", weights=table)
+    g = torch.Generator().manual_seed(0)
+    content = enc.encode(torch.rand(1, 3, 64, 64, generator=g))
+    style = enc.encode(torch.rand(1, 3, 48, 80, generator=g) * 0.5 + 0.25)
+    t = adain(content, mean_std(style))
+    live = mean_std(content).std > 1e-1
+    assert live.float().mean() > 0.5
+    assert torch.allclose(mean_std(t).mean, mean_std(style).mean, rtol=1e-4, atol=1e-2)
+    assert torch.allclose(mean_std(t).std[live], mean_std(style).std[live], rtol=1e-3, atol=1e-2)

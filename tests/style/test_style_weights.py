@@ -30,7 +30,8 @@ def adain_files(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_standard_adain_files_load_and_run(adain_files, photo) -> None:
     v, d = adain_files
-    eng = AdaINEngine(encoder="vgg19", encoder_weights=v, decoder_weights=d, device="cpu", max_side=64)
+    eng = AdaINEngine(encoder="vgg19", encoder_weights=v, decoder_weights=d, device="cpu", max_side=64,
+                      precision="fp32")
     out = eng.stylize(photo, [photo[::-1]], alpha=0.5)
     assert out.shape == photo.shape and out.dtype == np.uint8
     # the loaded weights are the file's, not random ones
