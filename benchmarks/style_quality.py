@@ -83,14 +83,18 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--sheet-rows", type=int, default=6)
+    ap.add_argument("--decoder", default=None, help="decoder file to evaluate (default: the resolved one)")
+    ap.add_argument("--no-write", action="store_true", help="print only (for comparing candidate decoders)")
+    ap.add_argument("--no-magenta", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
     contents, styles = content_images(heldout=True), style_images(heldout=True)
     enc = build_encoder("vgg16")
-    adain = AdaINEngine(device="cpu", max_side=args.size, style_side=args.size, precision="fp32")
+    adain = AdaINEngine(device="cpu", max_side=args.size, style_side=args.size, precision="fp32",
+                        decoder_weights=args.decoder)
     magenta = MagentaEngine(device="cpu", threads=args.threads)
-    dec_path = resolve("decoder_vgg16.pt")
+    dec_path = resolve("decoder_vgg16.pt", args.decoder)
     arms = {"content unchanged (alpha 0 reference)": [], "AdaIN alpha 0.5 (ours)": [], "AdaIN alpha 1.0 (ours)": [],
             "Magenta alpha 1.0 (peer)": []}
     sheet_rows = []
@@ -108,7 +112,7 @@ def main() -> None:
             "content unchanged (alpha 0 reference)": content,
             "AdaIN alpha 0.5 (ours)": adain.stylize(content, [style], alpha=0.5),
             "AdaIN alpha 1.0 (ours)": adain.stylize(content, [style], alpha=1.0),
-            "Magenta alpha 1.0 (peer)": magenta.stylize(content, [style], alpha=1.0),
+            "Magenta alpha 1.0 (peer)": content if args.no_magenta else magenta.stylize(content, [style], alpha=1.0),
         }
         for name, out in outs.items():
             arms[name].append(losses(enc, out, cf, sf))
@@ -121,6 +125,8 @@ def main() -> None:
             sheet_rows.append(np.concatenate(row, 1))
     sheet = np.concatenate(sheet_rows, 0)
     out_png = ROOT / "docs" / "style_contact_sheet.png"
+    if args.no_write:
+        out_png = Path("/tmp") / f"style_sheet_{dec_path.stem}.png"
     out_png.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(out_png), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
 
@@ -140,6 +146,10 @@ def main() -> None:
                               "style loss (median)"], rows)
           + "\n\n![contact sheet](style_contact_sheet.png)\n\nContact sheet: content, style, AdaIN alpha 0.5, "
           "AdaIN alpha 1.0, Magenta (`docs/style_contact_sheet.png`).")
+    if args.no_write:
+        print(md_table(["engine", "content mean", "content median", "style mean", "style median"], rows))
+        print("sheet:", out_png)
+        return
     write_results("style_quality", data, md)
     print(md)
 

@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--width", type=int, default=8, help="small_cnn base width")
     ap.add_argument("--gan-amounts", nargs="+", default=["50", "450"])
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--aug-pipeline", default="", help="Albumentations JSON for classic_aug (Augment tab)")
+    ap.add_argument("--freeze", action="store_true", help="frozen pretrained backbone (train the head only)")
     ap.add_argument("--exp-name", default="experiment", help="results sub-folder of OUT")
     ap.add_argument("--arms", nargs="+", default=BASE_ARMS, help="the arms of pass 1")
     ap.add_argument("--extra-arms", nargs="*", default=[], help="more arms, e.g. focal oversample+classic_aug")
@@ -83,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = ExperimentConfig(
         data=str(data), out_dir=str(out / args.exp_name), models=[args.model], arms=arms, seeds=args.seeds,
         pretrained="imagenet" if args.model == "efficientnet_lite0" else "none", epochs=args.epochs,
+        freeze_backbone=args.freeze, aug_pipeline=args.aug_pipeline,
         batch_size=args.batch, image_size=args.size, width=args.width, channels=3, select_metric="accuracy",
         cyclegan_manifest=gan_manifest, synthetic_class="defect", num_threads=args.threads,
     )

@@ -63,6 +63,19 @@ class SynthMonitor(QWidget):
 
     _multi = False
 
+    def load_history(self, cls: str, history: list[dict], preview: object = None) -> None:
+        """Show a finished (or interrupted) run's recorded epochs, e.g. after reopening the program."""
+        self.reset()
+        for row in history:
+            step = float(row.get("global_step", row.get("epoch", 0)))
+            for k in LOSS_SERIES:
+                if k in row:
+                    self.losses.add_point(k, step, float(row[k]))
+            metrics = {k: v for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+            self.on_progress(Progress(0, 0, "", metrics=metrics, stage=f"epoch:{cls}"))
+        if preview is not None:
+            self.preview.set_array(preview)  # type: ignore[arg-type]
+
     @staticmethod
     def describe(cls: str, m: dict) -> str:
         flags = []

@@ -42,6 +42,9 @@ class SynthesizeTab(QWidget):
         self.whiten_button.clicked.connect(self.preview_whitening)
         self.browse_button = QPushButton("Output…")
         self.browse_button.clicked.connect(self._browse_out)
+        self.show_run_button = QPushButton("Show a run…")
+        self.show_run_button.setToolTip("show the curves and samples of a translator folder (<out>_gan/<class>)")
+        self.show_run_button.clicked.connect(self._choose_run)
         self.panel = JobPanel(show_errors=shell is not None)
         self.monitor = SynthMonitor()
         self.result_label = QLabel("")
@@ -55,6 +58,7 @@ class SynthesizeTab(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.whiten_button)
         buttons.addWidget(self.browse_button)
+        buttons.addWidget(self.show_run_button)
         ll.addLayout(buttons)
         left.setMinimumWidth(430)
         scroll = QScrollArea()
@@ -111,6 +115,11 @@ class SynthesizeTab(QWidget):
         if path:
             self.form.out_dir.setText(path)
 
+    def _choose_run(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Translator folder (contains history.json)")
+        if path and not self.open_run(path):
+            self.result_label.setText(f"no history.json in {path}")
+
     # ------------------------------------------------------------------ actions
     def preview_whitening(self) -> None:
         """Show what background whitening keeps on the first normal image (before training on it)."""
@@ -149,6 +158,23 @@ class SynthesizeTab(QWidget):
 
     def cancel(self) -> None:
         self.panel.cancel()
+
+    def open_run(self, work_dir: str | Path) -> bool:
+        """Show a translator folder's recorded history and its chosen epoch's sample grid."""
+        import json
+
+        work = Path(work_dir)
+        hist_file = work / "history.json"
+        if not hist_file.exists():
+            return False
+        data = json.loads(hist_file.read_text(encoding="utf-8"))
+        best = int(data.get("best", {}).get("epoch") or 0)
+        grid = work / "samples" / f"epoch_{best:04d}.png"
+        self.monitor.load_history(work.name, data.get("history", []),
+                                  read_image(grid, mode="rgb") if grid.exists() else None)
+        self.result_label.setText(f"run {work}: {len(data.get('history', []))} epochs recorded, "
+                                  f"chosen epoch {best} (lowest KID)")
+        return True
 
     def _set_idle(self, text: str) -> None:
         self.run_button.setText(text)

@@ -12,7 +12,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     cfg = TrainDecoderConfig(out_dir=args.out, content_dirs=args.content or [], style_dirs=args.style or [],
                              size=args.size, batch=args.batch, steps=args.steps, max_minutes=args.max_minutes,
                              lr=args.lr, style_weight=args.style_weight, recon_minutes=args.recon_minutes,
-                             reset_optimizer=args.reset_optimizer, threads=args.threads,
+                             reset_optimizer=args.reset_optimizer, identity_weight=args.identity_weight, threads=args.threads,
                              checkpoint_every_s=args.checkpoint_every, bf16=not args.no_bf16, device=args.device,
                              seed=args.seed)
     return print_result(execute(cfg))
@@ -71,6 +71,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--style-weight", type=float, default=10.0)
     t.add_argument("--recon-minutes", type=float, default=0.0,
                    help="first train the decoder to reconstruct (pixel loss) for this long; cheaper steps")
+    t.add_argument("--identity-weight", type=float, default=0.0,
+                   help="weight of an identity term MSE(decoder(encoder(c)), c) that keeps content sharp")
     t.add_argument("--reset-optimizer", action="store_true", help="resume weights but start Adam afresh")
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--checkpoint-every", type=float, default=120.0, help="seconds between checkpoints")

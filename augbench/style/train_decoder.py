@@ -52,6 +52,8 @@ class TrainDecoderConfig:
     lr_decay: float = field(default=2e-4, metadata={"range": (0.0, 1.0)})
     content_weight: float = field(default=1.0, metadata={"range": (0.0, None)})
     style_weight: float = field(default=10.0, metadata={"range": (0.0, None)})
+    identity_weight: float = field(default=0.0, metadata={"range": (0.0, None)})  # + w * MSE(dec(enc(c)), c)
+    keep_snapshots: bool = True  # also keep decoder_step<N>.pt at every checkpoint (pick the best later)
     reset_optimizer: bool = False  # resume the weights but start Adam afresh (e.g. after changing lr)
     recon_minutes: float = field(default=0.0, metadata={"range": (0.0, None)})  # pixel-reconstruction warm-up
     style_bank: int = field(default=16, metadata={"range": (1, 1000)})  # random crops per style image
@@ -169,13 +171,15 @@ def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: 
 
     meta = {"content": [c.name for c in contents], "style": [s.name for s in styles], "size": cfg.size,
             "batch": cfg.batch, "style_weight": cfg.style_weight, "content_weight": cfg.content_weight,
-            "lr": cfg.lr, "heldout_content": list(builtin.HELDOUT_CONTENT),
+            "lr": cfg.lr, "identity_weight": cfg.identity_weight, "heldout_content": list(builtin.HELDOUT_CONTENT),
             "heldout_style": list(builtin.HELDOUT_STYLE)}
 
     def checkpoint() -> None:
         _save({"decoder": decoder.state_dict(), "optimizer": opt.state_dict(), "step": step,
                "history": history}, ckpt_path)
         export_decoder(decoder, out / "decoder_vgg16.pt", {**meta, "steps": step})
+        if cfg.keep_snapshots:
+            export_decoder(decoder, out / f"decoder_step{step:06d}.pt", {**meta, "steps": step})
         atomic_write_json(out / "history.json", history)
 
     last_ckpt = time.monotonic()
@@ -225,11 +229,17 @@ def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: 
                 fc = encoder.encode(xc)
                 t = adain(fc, targets[3])
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-                gen = decoder(t)
+                if cfg.identity_weight > 0:  # identity term (as SANet's): decode the plain content features too
+                    both = decoder(torch.cat([t, fc]))
+                    gen, gen_id = both[: len(t)], both[len(t) :]
+                else:
+                    gen = decoder(t)
                 gf = [f.float() for f in encoder(gen)]
             loss_c = F.mse_loss(gf[3], t)
             loss_s = style_loss(gf, targets)
             loss = cfg.content_weight * loss_c + cfg.style_weight * loss_s
+            if cfg.identity_weight > 0:
+                loss = loss + cfg.identity_weight * F.mse_loss(gen_id.float(), xc)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

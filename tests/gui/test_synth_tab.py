@@ -107,3 +107,23 @@ def test_whitening_preview_button(tab, qtbot):
     qtbot.mouseClick(tab.whiten_button, Qt.LeftButton)
     assert tab.monitor.preview.has_image()
     assert "whitening preview (otsu)" in tab.result_label.text()
+
+
+def test_open_run_replays_recorded_history(tab, tmp_path):
+    work = tmp_path / "w" / "crack"
+    (work / "samples").mkdir(parents=True)
+    import json
+
+    import numpy as np
+
+    from augbench.core.imageio import write_image
+
+    rows = [{"epoch": e, "global_step": 10 * e, "G": 5.0 - e, "cycle": 0.5, "D_A": 0.3, "D_B": 0.3, "kid": 0.1 / e,
+             "copy": 0.1, "diversity": 0.6} for e in (1, 2)]
+    (work / "history.json").write_text(json.dumps({"history": rows, "best": {"epoch": 2, "kid": 0.05}}))
+    write_image(work / "samples" / "epoch_0002.png", np.zeros((8, 24, 3), np.uint8))
+    assert tab.open_run(work)
+    assert len(tab.monitor.detect.series["KID x100"]) == 2
+    assert tab.monitor.preview.has_image()
+    assert "epoch 2" in tab.monitor.detector_label.text() and "no failure" in tab.monitor.detector_label.text()
+    assert not tab.open_run(tmp_path / "nothing")
