@@ -175,7 +175,7 @@ def generate(cfg: BalanceConfig, plan: ClassPlan, normals: list[Path], checkpoin
     order = np.random.default_rng([cfg.seed, 2024]).permutation(len(normals))
     copy_dir = Path(cfg.generated_copy) / plan.name if cfg.generated_copy else None
     written: list[str] = []
-    rel_dir = out_cls.relative_to(run.root).as_posix()
+    rel_dir = out_cls.relative_to(run.root.resolve()).as_posix()
     todo = [k for k in range(plan.to_generate) if f"{rel_dir}/gen_{plan.name}_{k:05d}.png" not in done_files]
     for start in range(0, len(todo), 16):
         cancel.check()

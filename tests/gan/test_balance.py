@@ -118,3 +118,14 @@ def test_cli_gan_train_and_translate(tmp_path: Path) -> None:
                  "--direction", "BA"]) == 0
     assert len(list((tmp_path / "t").glob("*.png"))) == 3
     assert main(["balance", str(out / "job.yaml")]) == 2  # a gan.train job is not a balance job
+
+
+def test_balance_with_relative_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_tiny_imagefolder(tmp_path / "ds", {"normal": 6, "defect": 2})
+    monkeypatch.chdir(tmp_path)
+    cfg = BalanceConfig(dataset="ds", out_dir="out", normal_class="normal", defect_classes=("defect",),
+                        **{**TINY_BAL, "steps_per_epoch": 1})
+    res = run_balance(cfg)
+    gen = [r for r in iter_manifest(tmp_path / "out" / "manifest.jsonl") if r["origin"] == "cyclegan"]
+    assert res.status == "completed" and len(gen) == 4
+    assert all(r["file"].startswith("defect/gen_defect_") and (tmp_path / "out" / r["file"]).exists() for r in gen)
