@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -97,9 +98,11 @@ def test_counts_plan_start_preview_cancel_resume(tab, qtbot, tmp_path):
     gen = [r for r in iter_manifest(tmp_path / "out" / "manifest.jsonl") if r["origin"] == "cyclegan"]
     assert len(gen) == 5 and all(r["class"] == "crack" for r in gen)
     assert "balanced copy" in tab.result_label.text()
-    shots = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    # AUGBENCH_SCREENSHOTS=1 refreshes docs/screenshots/synthesize.png; otherwise only check it renders.
+    shots = Path(__file__).resolve().parents[2] / "docs" / "screenshots" if os.environ.get("AUGBENCH_SCREENSHOTS") \
+        else tmp_path
     shots.mkdir(parents=True, exist_ok=True)
-    tab.grab().save(str(shots / "synthesize.png"))
+    assert tab.grab().save(str(shots / "synthesize.png"))
 
 
 def test_whitening_preview_button(tab, qtbot):
