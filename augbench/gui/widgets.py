@@ -115,7 +115,7 @@ class BarChart(QWidget):
             p.end()
             return
         bottom = 34
-        left = 36
+        left = 46
         vmax = max(v + (self.errors[i] if self.errors else 0) for i, v in enumerate(self.values)) or 1.0
         area_h = h - top - bottom
         n = len(self.values)
@@ -201,7 +201,7 @@ class LineChart(QWidget):
         y0, y1 = min(y for _, y in pts), max(y for _, y in pts)
         x1 = x1 if x1 > x0 else x0 + 1
         y1 = y1 if y1 > y0 else y0 + 1
-        left, right, top, bottom = 40, 8, 20, 18
+        left, right, top, bottom = 54, 8, 20, 18
         p.setPen(QColor("#999"))
         p.drawRect(left, top, w - left - right, h - top - bottom)
         p.drawText(QRectF(0, top - 6, left - 2, 12), Qt.AlignRight, _fmt(y1))

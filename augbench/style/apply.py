@@ -206,6 +206,9 @@ def run_style_apply(cfg: StyleApplyConfig, *, progress: ProgressFn, cancel: Canc
                 carried = _carry_labels(item, outs[k], box_classes, (content.shape[1], content.shape[0]))
                 sha = sha or engine.weights_sha256
                 run.manifest.append({
+                    "origin": "style",  # the Benchmark tab's "+style" arm reads rows by origin/file/source
+                    "file": str(outs[k].relative_to(run.root)),
+                    "source": str(item.image),
                     "output": str(outs[k].relative_to(run.root)),
                     "content": str(item.image),
                     "class": item.label_class,
