@@ -178,12 +178,22 @@ def export_bench(n_images: int, copies: int, repeats: int) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="augbench-bench-"))
     try:
         src = make_folder(tmp / "src", n_images)
-        res: dict[str, list[float]] = {"augbench": [], "plain": [], "codec_limit": [], "codec_1proc": []}
+        res: dict[str, list[float]] = {"augbench": [], "plain": [], "plain_1thread": [], "codec_limit": [],
+                                       "codec_1proc": []}
+        plain_loop(src, tmp / "warmup", 1)  # imports and first-call costs out of the timed runs
+        shutil.rmtree(tmp / "warmup", ignore_errors=True)
+        default_threads = cv2.getNumThreads()
         cpus = os.cpu_count() or 1
         for r in range(repeats):
+            cv2.setNumThreads(default_threads)  # the obvious loop: OpenCV's default threading
             t0 = time.perf_counter()
             n = plain_loop(src, tmp / f"plain{r}", copies)
             res["plain"].append(n / (time.perf_counter() - t0))
+            cv2.setNumThreads(1)  # the same loop held to one core
+            t0 = time.perf_counter()
+            n = plain_loop(src, tmp / f"plain1_{r}", copies)
+            res["plain_1thread"].append(n / (time.perf_counter() - t0))
+            cv2.setNumThreads(default_threads)
             t0 = time.perf_counter()
             result = run_job(AugmentJob(input_dir=str(src), output_dir=str(tmp / f"ours{r}"), steps=EXPORT_STEPS,
                                         copies=copies, workers=0))
@@ -192,12 +202,14 @@ def export_bench(n_images: int, copies: int, repeats: int) -> dict[str, Any]:
             t0 = time.perf_counter()
             n = _codec_only(sorted(str(p) for p in src.glob("*.jpg")), str(tmp / f"codec1_{r}"), copies)
             res["codec_1proc"].append(n / (time.perf_counter() - t0))
-            for d in (f"plain{r}", f"ours{r}", f"codec{r}", f"codec1_{r}"):
+            for d in (f"plain{r}", f"plain1_{r}", f"ours{r}", f"codec{r}", f"codec1_{r}"):
                 shutil.rmtree(tmp / d, ignore_errors=True)
             print(f"  repeat {r}: " + ", ".join(f"{k} {v[-1]:.1f}/s" for k, v in res.items()), flush=True)
         med = {k: statistics.median(v) for k, v in res.items()}
         return {"images": n_images, "copies": copies, "cpus": cpus, "repeats": repeats, "raw": res, "median": med,
                 "ratio_vs_plain": med["augbench"] / med["plain"],
+                "ratio_vs_plain_1thread": med["augbench"] / med["plain_1thread"],
+                "fraction_of_perfect_scaling": med["augbench"] / (cpus * med["plain_1thread"]),
                 "fraction_of_codec_limit": med["augbench"] / med["codec_limit"]}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -219,7 +231,8 @@ def main() -> None:
                        "n/a" if r["ratio"] != r["ratio"] else f"{r['ratio']:.1f}x"] for r in rows])
     m = ex["median"]
     table2 = md_table(["export path", "outputs/s (median)"], [
-        ["plain single-process Albumentations loop (cv2 read/write)", f"{m['plain']:.1f}"],
+        ["plain single-process Albumentations loop (cv2 read/write, OpenCV default threads)", f"{m['plain']:.1f}"],
+        ["the same plain loop held to 1 thread (`cv2.setNumThreads(1)`)", f"{m['plain_1thread']:.1f}"],
         [f"augbench export ({ex['cpus']} processes)", f"{m['augbench']:.1f}"],
         [f"raw decode+encode only, {ex['cpus']} processes (the limit)", f"{m['codec_limit']:.1f}"],
         ["raw decode+encode only, 1 process", f"{m['codec_1proc']:.1f}"],
@@ -238,8 +251,16 @@ Process start-up is included in augbench's time.
 
 {table2}
 
-augbench export vs the plain loop: **{ex['ratio_vs_plain']:.2f}x** (target >= 1.8x on 2 cores);
-augbench reaches **{ex['fraction_of_codec_limit'] * 100:.0f}%** of the raw decode+encode limit (target >= 85%).
+augbench export vs the plain loop: **{ex['ratio_vs_plain']:.2f}x** (target >= 1.8x on 2 cores); vs the same loop
+held to one thread: {ex['ratio_vs_plain_1thread']:.2f}x, i.e. {ex['fraction_of_perfect_scaling'] * 100:.0f}% of perfect
+{ex['cpus']}-core scaling. augbench reaches **{ex['fraction_of_codec_limit'] * 100:.0f}%** of the raw decode+encode-only
+rate (target >= 85%).
+
+Reading: the plain loop is not really single-core — OpenCV parallelises `warpAffine`/`cvtColor` over both cores
+by default — so the 1.8x target would need better than perfect scaling of augbench's single-threaded workers.
+The decode+encode-only rate is far above every augmenting path: with Affine + HueSaturationValue at 512 px the
+augmentation itself, not I/O, is the bottleneck, so "within 15% of the codec limit" cannot be reached by any
+exporter running this pipeline; the fair ceiling is the perfect-scaling figure above.
 """
     write_results("augment_throughput", {"per_transform": rows, "export": ex}, md)
     print(md)

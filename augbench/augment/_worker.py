@@ -145,7 +145,7 @@ def _process(task: _Task) -> _TaskResult:
             res.rows.append(row)
             continue
         img_path = _mirror(root, out, src, stem, ext)
-        atomic_write_bytes(img_path, encode_image(aug.image, ext, cfg["jpeg_quality"]))
+        atomic_write_bytes(img_path, encode_image(aug.image, ext, cfg["jpeg_quality"]), durable=False)
         res.outputs.append(str(img_path))
         row["file"] = str(img_path.relative_to(out))
         if label_file is not None:
@@ -157,7 +157,7 @@ def _process(task: _Task) -> _TaskResult:
         if aug.mask is not None and task.mask_file:
             m_path = _mirror(root, out, Path(task.mask_file), stem if Path(task.mask_file).parent.name == "masks"
                              else f"{stem}_mask", ".png")
-            atomic_write_bytes(m_path, encode_image(aug.mask, ".png"))
+            atomic_write_bytes(m_path, encode_image(aug.mask, ".png"), durable=False)
             row["mask"] = str(m_path.relative_to(out))
         row["status"] = "empty_labels" if emptied else "ok"
         res.rows.append(row)

@@ -104,6 +104,7 @@ def run_export(cfg: AugmentJob, *, progress: ProgressFn = null_progress, cancel:
     steps = cfg.resolved_steps()
     info = scan_dataset(root)
     run = RunFolder(out)
+    run.manifest.sync_every = 64  # one fsync per 64 rows; finish() syncs the rest
     run.write_job(cfg)
     result = JobResult(kind="augment", out_dir=str(out))
     for cf in _classes_files(root):
@@ -156,6 +157,7 @@ def run_export(cfg: AugmentJob, *, progress: ProgressFn = null_progress, cancel:
         result.message = (f"{len(result.outputs)} files written from {len(info.items)} images"
                           f" ({len(result.skipped)} skipped, {stats['dropped_boxes']} boxes dropped,"
                           f" {stats['clipped_boxes']} clipped, {n_ok} boxes out)")
+        run.manifest.sync()
         run.write_result(result)
         return result
 

@@ -40,13 +40,19 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
-def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``target`` atomically (fsync before the rename)."""
+def atomic_write_bytes(target: str | os.PathLike[str], data: bytes, durable: bool = True) -> Path:
+    """Write ``data`` to ``target`` atomically.
+
+    The rename makes the write all-or-nothing for any crash of this process. ``durable`` adds an
+    fsync before the rename so the bytes also survive a power loss; bulk outputs that a re-run
+    regenerates (augmented copies) skip it for speed, labels and checkpoints keep it.
+    """
     with atomic_path(target) as tmp:
         with open(tmp, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
     return Path(target)
 
 

@@ -27,9 +27,11 @@ class Manifest:
     ignored when reading.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], sync_every: int = 1) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self.sync_every = max(1, sync_every)  # fsync after this many rows (1 = every row)
+        self._unsynced = 0
 
     def append(self, row: dict[str, Any]) -> None:
         line = json.dumps(row, ensure_ascii=False, default=str) + "\n"
@@ -38,7 +40,18 @@ class Manifest:
             with open(self.path, "a", encoding="utf-8") as fh:
                 fh.write(line)
                 fh.flush()
-                os.fsync(fh.fileno())
+                self._unsynced += 1
+                if self._unsynced >= self.sync_every:
+                    os.fsync(fh.fileno())
+                    self._unsynced = 0
+
+    def sync(self) -> None:
+        """fsync rows appended since the last sync (call at the end of a batch)."""
+        with self._lock:
+            if self._unsynced and self.path.exists():
+                with open(self.path, "a", encoding="utf-8") as fh:
+                    os.fsync(fh.fileno())
+            self._unsynced = 0
 
     def rows(self) -> Iterator[dict[str, Any]]:
         return iter_manifest(self.path)
