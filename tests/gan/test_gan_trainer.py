@@ -167,4 +167,6 @@ def test_batched_passes_compute_the_same_step(tmp_path: Path) -> None:
             if pa.ndim == 1:  # biases before instance norm: true gradient 0, only rounding noise (~1e-7)
                 continue
             ga, gb = opt_a.state[pa]["exp_avg"], opt_b.state[pb]["exp_avg"]
-            assert torch.allclose(ga, gb, rtol=1e-3, atol=1e-4 * float(ga.abs().max()) + 1e-9)
+            # relative error of the whole gradient tensor: elementwise checks trip on multi-thread summation order
+            rel = float((ga - gb).norm() / (ga.norm() + 1e-12))
+            assert rel < 1e-3, rel
