@@ -110,7 +110,7 @@ class BarChart(QWidget):
             p.setPen(QColor("#888"))
             p.drawText(self.rect(), Qt.AlignCenter, "no data")
             return
-        if (w - 44) / len(self.values) < 48:
+        if (w - 44) / len(self.values) < 64:
             self._paint_horizontal(p, top)
             p.end()
             return
@@ -134,8 +134,10 @@ class BarChart(QWidget):
                 e = area_h * (self.errors[i] / vmax)
                 cx = x + bw / 2
                 p.drawLine(QPointF(cx, h - bottom - bh - e), QPointF(cx, h - bottom - bh + e))
-            p.drawText(QRectF(x - slot * 0.15, h - bottom + 2, bw + slot * 0.3, bottom - 2),
-                       Qt.AlignHCenter | Qt.AlignTop | Qt.TextWordWrap, self.labels[i])
+            label_w = bw + slot * 0.3
+            text = p.fontMetrics().elidedText(self.labels[i], Qt.ElideMiddle, int(label_w))
+            p.drawText(QRectF(x - slot * 0.15, h - bottom + 2, label_w, bottom - 2),
+                       Qt.AlignHCenter | Qt.AlignTop, text)
         p.end()
 
 
