@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
+from imgfactory import make_photo
 
 from augbench.style.engine import AdaINEngine
 from augbench.style.networks import build_decoder, build_encoder
@@ -30,20 +30,7 @@ def tiny_engine() -> AdaINEngine:
                        device="cpu", max_side=96, style_side=64)
 
 
-def _make_photo(w: int = 96, h: int = 64, seed: int = 0) -> np.ndarray:
-    """A smooth random colour image (same recipe as the root conftest's make_photo)."""
-    r = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:h, 0:w]
-    img = np.zeros((h, w, 3), np.float32)
-    for c in range(3):
-        fx, fy, ph = r.uniform(0.02, 0.15), r.uniform(0.02, 0.15), r.uniform(0, 6)
-        img[..., c] = 127 + 100 * np.sin(xx * fx + ph) * np.cos(yy * fy)
-    cx, cy = r.integers(w // 4, 3 * w // 4), r.integers(h // 4, 3 * h // 4)
-    img[(xx - cx) ** 2 + (yy - cy) ** 2 < (min(w, h) // 6) ** 2] = r.uniform(0, 255, 3)
-    return np.clip(img, 0, 255).astype(np.uint8)
-
-
 @pytest.fixture
 def mkphoto():
     """``mkphoto(w, h, seed)`` -> HxWx3 uint8 test image."""
-    return _make_photo
+    return make_photo
