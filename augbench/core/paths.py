@@ -7,18 +7,25 @@ from pathlib import Path
 
 
 def repo_root() -> Path:
+    """The checkout root (only meaningful for an editable install)."""
     return Path(__file__).resolve().parents[2]
 
 
-def resources_dir() -> Path:
-    """The ``resources/`` folder (bundled sample data, recipes, small weights).
+def package_dir() -> Path:
+    """The installed ``augbench`` package folder."""
+    return Path(__file__).resolve().parents[1]
 
-    ``AUGBENCH_RESOURCES`` overrides it for installs that move the folder.
+
+def resources_dir() -> Path:
+    """The ``augbench/resources/`` package data (bundled sample, selector tables, small weights).
+
+    It ships inside the package so a plain (non-editable) ``pip install .`` keeps it;
+    ``AUGBENCH_RESOURCES`` overrides it (for example to try an edited selector table).
     """
     env = os.environ.get("AUGBENCH_RESOURCES")
     if env:
         return Path(env)
-    return repo_root() / "resources"
+    return package_dir() / "resources"
 
 
 def cache_dir() -> Path:

@@ -119,7 +119,7 @@ def test_pick_device_auto_is_cpu_or_cuda() -> None:
 
 def test_shipped_decoder_is_small_fp16_and_self_describing() -> None:
     path = W.shipped_dir() / W.DEFAULT_DECODER
-    assert path.is_file(), "resources/style/decoder_vgg16.pt must ship with augbench"
+    assert path.is_file(), "augbench/resources/style/decoder_vgg16.pt must ship with augbench"
     assert path.stat().st_size < 8 * 1024 * 1024
     obj = W.safe_load(path)
     assert obj["format"] == W.DECODER_FORMAT and obj["arch"] == "vgg16"
