@@ -8,7 +8,7 @@ import sys
 
 def test_classify_imports_without_pyqt() -> None:
     code = ("import sys; sys.modules['PyQt5'] = None\n"
-            "import augbench.classify.jobs, augbench.classify.report, augbench.classify.cli, augbench.classify.elpv\n"
+            "import augbench.classify.jobs, augbench.classify.report, augbench.classify.cli\n"
             "from augbench.core.jobs import registered_kinds\n"
             "assert {'bench.experiment', 'bench.train'} <= set(registered_kinds())\n"
             "print('ok')")

@@ -1,6 +1,6 @@
 """The real benchmark of issue 7: the paper's imbalanced protocol on ELPV solar cells.
 
-``python -m augbench.classify.elpv OUT [--gan RUN] [--pass 1|2]``
+``python experiments/elpv_issue7.py OUT [--gan RUN] [--pass 1|2]``
 
 1. Export ELPV (package ``elpv-dataset``; data licence CC BY-NC-SA 4.0 —
    generated images inherit it) at ``--size`` px, grey.
