@@ -39,6 +39,11 @@ def register(sub: Any) -> None:
     p.add_argument("--workers", type=int, default=8)
     p.add_argument("--timeout", type=float, default=10.0)
     p.add_argument("--max-bytes", type=int, default=20_000_000)
+    p.add_argument("--recheck-hours", type=float, default=24.0,
+                   help="a keyword whose search already ran out of results is not searched again for this long "
+                        "(default 24; 0 = always search again)")
+    p.add_argument("--patient-scroll", action="store_true",
+                   help="wait the full scroll timeout on every end-of-results retry (for slow sites)")
     p.add_argument("--save-job", default="", help="write the job file here and exit (run later with augbench run)")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=_cmd_crawl)
@@ -59,7 +64,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         selectors_file=args.selectors, browser_path=args.browser, driver_path=args.driver,
         allow_driver_download=args.allow_driver_download, per_host_delay_s=args.delay,
         per_host_max_in_flight=args.max_in_flight, workers=args.workers, timeout_s=args.timeout,
-        max_bytes=args.max_bytes,
+        max_bytes=args.max_bytes, recheck_hours=args.recheck_hours, patient_scroll=args.patient_scroll,
     )
 
 

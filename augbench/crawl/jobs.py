@@ -69,6 +69,7 @@ class CrawlConfig:
     scroll_timeout_s: float = field(default=3.0, metadata={"range": (0.1, 60)})
     viewer_timeout_s: float = field(default=3.0, metadata={"range": (0.1, 60)})
     max_scrolls: int = field(default=30, metadata={"range": (0, 1000)})
+    patient_scroll: bool = False  # True: every end-of-results retry waits the full scroll_timeout_s (slow sites)
     # Downloader
     timeout_s: float = field(default=10.0, metadata={"range": (0.1, 300)})
     max_bytes: int = field(default=20_000_000, metadata={"range": (1024, 2_000_000_000)})
@@ -80,6 +81,9 @@ class CrawlConfig:
     workers: int = field(default=8, metadata={"range": (1, 64)})
     near_dup_threshold: int = field(default=6, metadata={"range": (-1, 32)})
     oversample: float = field(default=3.0, metadata={"range": (1.0, 100.0)})
+    # A keyword whose search already ran to the end of its results is not searched again for this long
+    # (a resume then takes about a second); 0 always searches again.
+    recheck_hours: float = field(default=24.0, metadata={"range": (0.0, 100_000.0)})
 
     def __post_init__(self) -> None:
         kws = [k for k in self.keywords if str(k).strip()]
@@ -99,6 +103,12 @@ class CrawlConfig:
             per_host_delay_s=self.per_host_delay_s, per_host_max_in_flight=self.per_host_max_in_flight,
             workers=self.workers, min_width=self.min_width, min_height=self.min_height, formats=self.formats,
         )
+
+    def search_source(self) -> str:
+        """What identifies "the same search" for the end-of-results memo (engine + the settings that change results)."""
+        if self.engine == "naver_api":
+            return f"naver_api|{self.api_base_url}|{self.api_sort}|{self.api_filter}|full={self.full_size}"
+        return f"{self.engine}|{self.search_url}|{self.selectors_file}|full={self.full_size}|safe={self.safe_search}"
 
     def api_credentials(self) -> tuple[str, str]:
         return (self.api_client_id or os.environ.get("NAVER_CLIENT_ID", ""),
@@ -129,6 +139,7 @@ def build_engine(cfg: CrawlConfig, diagnostics_dir: Path) -> Engine:
         full_size=cfg.full_size, safe_search=cfg.safe_search, diagnostics_dir=diagnostics_dir,
         wait_timeout_s=cfg.page_timeout_s, scroll_timeout_s=cfg.scroll_timeout_s,
         viewer_timeout_s=cfg.viewer_timeout_s, max_scrolls=cfg.max_scrolls,
+        adaptive_end_wait=not cfg.patient_scroll,
     )
 
 
@@ -249,6 +260,13 @@ def run_crawl(cfg: CrawlConfig, *, progress: ProgressFn, cancel: CancelToken) ->
                 report(f"{store.keyword}: {store.kept} images already there", stage=store.keyword)
                 per_kw[store.keyword] = {"kept": store.kept, "new": 0}
                 continue
+            memo_age = (store.exhausted_recently(cfg.search_source(), cfg.recheck_hours * 3600)
+                        if cfg.engine != "url_list" and cfg.recheck_hours > 0 else None)
+            if memo_age is not None:
+                report(f"{store.keyword}: the search ran out of results {memo_age / 3600:.1f} h ago; not searched again "
+                       f"(recheck_hours={cfg.recheck_hours:g})", stage=store.keyword)
+                per_kw[store.keyword] = {"kept": store.kept, "new": 0, "short_by": need, "skipped_exhausted": 1}
+                continue
             report(f"{store.keyword}: searching ({cfg.engine})", stage=store.keyword)
 
             def on_outcome(o: Any, store: KeywordStore = store) -> None:
@@ -267,6 +285,8 @@ def run_crawl(cfg: CrawlConfig, *, progress: ProgressFn, cancel: CancelToken) ->
             per_kw[store.keyword] = {"kept": store.kept + kept, "new": kept, "tried": tried}
             if exhausted:
                 per_kw[store.keyword]["short_by"] = need - kept
+                if cfg.engine != "url_list":
+                    store.mark_exhausted(cfg.search_source(), tried)
     except Cancelled as exc:
         _finish(result, run, counts, per_kw, rejected, t0, engine, status="cancelled",
                 message=f"cancelled; {len(result.outputs)} images kept so far")

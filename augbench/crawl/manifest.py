@@ -22,6 +22,7 @@ from augbench.crawl.dedupe import DedupeIndex
 from augbench.crawl.types import FINAL_STATUSES, OK
 
 MANIFEST_NAME = "manifest.jsonl"
+STATE_NAME = ".augbench-crawl-state.json"
 _BAD = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
@@ -73,6 +74,36 @@ class KeywordStore:
     @property
     def kept(self) -> int:
         return len(self.kept_rows)
+
+    # ------------------------------------------------------------ exhaustion memo
+    def mark_exhausted(self, source: str, offered: int) -> None:
+        """Remember that ``source`` (engine + search settings) had no more results for this keyword.
+
+        A resume within the re-check window then skips the search instead of
+        re-scrolling a result page that has already been read to its end.
+        """
+        import json
+        import time as _time
+
+        from augbench.core.atomic import atomic_write_text
+
+        state = {"source": source, "offered": int(offered), "kept": self.kept, "exhausted_at": _time.time()}
+        atomic_write_text(self.dir / STATE_NAME, json.dumps(state))
+
+    def exhausted_recently(self, source: str, within_s: float) -> float | None:
+        """Seconds since ``source`` ran out of results for this keyword, if within ``within_s``; else None."""
+        import json
+        import time as _time
+
+        path = self.dir / STATE_NAME
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+            age = _time.time() - float(state["exhausted_at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if state.get("source") != source or age < 0 or age > within_s:
+            return None
+        return age
 
     def register_kept(self, index: DedupeIndex) -> None:
         """Put this folder's kept images into the crawl-wide dedupe index."""

@@ -122,6 +122,7 @@ class NaverBrowserEngine:
         viewer_timeout_s: float = 3.0,
         max_scrolls: int = 30,
         max_stalls: int = 2,
+        adaptive_end_wait: bool = True,
     ) -> None:
         self.table = table
         self._factory = driver_factory
@@ -134,10 +135,26 @@ class NaverBrowserEngine:
         self.viewer_timeout_s = viewer_timeout_s
         self.max_scrolls = max_scrolls
         self.max_stalls = max_stalls
+        self.adaptive_end_wait = adaptive_end_wait
         self.stats: dict[str, int] = {"scrolls": 0, "viewer_ok": 0, "viewer_timeouts": 0, "json_items": 0}
         self.viewer_give_up_after = 3  # consecutive viewer timeouts before falling back for good
         self._viewer_misses = 0
         self.last_path = ""
+        self._growth_s = 0.0  # slowest observed "scroll -> more tiles" so far (adapts the end-of-results wait)
+
+    def stall_wait_s(self, stalls: int) -> float:
+        """How long to wait for more tiles after a scroll.
+
+        The first wait after growth stops gets the full ``scroll_timeout_s``
+        (a slow page must not be cut short). Once a scroll has already come back
+        empty, the end of the results is the likely reason, so later retries
+        wait only ~3x the slowest growth seen on this page (at least 0.3 s):
+        a finished result list no longer costs ``max_stalls`` full timeouts.
+        """
+        if stalls == 0 or not self.adaptive_end_wait:
+            return self.scroll_timeout_s
+        adaptive = 3.0 * self._growth_s if self._growth_s > 0 else self.scroll_timeout_s / 4
+        return max(0.3, min(self.scroll_timeout_s, adaptive))
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -207,6 +224,7 @@ class NaverBrowserEngine:
         t = self.table
         d = self.driver
         self._viewer_misses = 0
+        self._growth_s = 0.0
         self._load(d, self.search_url(query))
         ready = list(t.ready) + list(t.tile)
         self._wait(lambda dr: dr.execute_script(_COUNT_JS, ready) > 0, self.wait_timeout_s, cancel)
@@ -274,7 +292,10 @@ class NaverBrowserEngine:
             d.execute_script(_MORE_JS, list(t.more_button))
             self.stats["scrolls"] += 1
             scrolls += 1
-            grew = self._wait(lambda dr, n=before: self._tile_count(dr) > n, self.scroll_timeout_s, cancel)
+            t_scroll = time.monotonic()
+            grew = self._wait(lambda dr, n=before: self._tile_count(dr) > n, self.stall_wait_s(stalls), cancel)
+            if grew:
+                self._growth_s = max(self._growth_s, time.monotonic() - t_scroll)
             stalls = 0 if grew else stalls + 1
         if yielded == 0:
             for it in json_items:
