@@ -4,6 +4,10 @@ Previews run on a downscaled copy (longest side ``max_side``) so a slider
 change repaints in tens of milliseconds even for large photos; boxes and the
 mask are scaled with the image. Clipped boxes are drawn orange, dropped
 boxes are listed in red on the tile, kept boxes green.
+
+A :class:`PreviewRequest` carries everything one preview needs (a private copy
+of the steps), so :func:`compute_previews` can run in a background thread
+while the user keeps editing the live pipeline.
 """
 
 from __future__ import annotations
@@ -105,6 +109,23 @@ def make_previews(src: PreviewSource, steps: list[Step], n: int = 6, seed: int =
         tiles.append(PreviewTile(render_tile(aug.image, aug.boxes, aug.mask, aug.clipped, dropped),
                                  len(aug.boxes), dropped, [aug.boxes[j].label for j in aug.clipped]))
     return tiles
+
+
+@dataclass(frozen=True)
+class PreviewRequest:
+    """One preview's inputs, detached from the editor (the steps are copies)."""
+
+    source: PreviewSource
+    steps: list[Step]
+    n: int = 6
+    seed: int = 0
+    min_visibility: float = 0.1
+    force: bool = False
+
+
+def compute_previews(req: PreviewRequest) -> list[PreviewTile]:
+    """:func:`make_previews` for a request (what the GUI's background thread runs)."""
+    return make_previews(req.source, req.steps, req.n, req.seed, req.min_visibility, force=req.force)
 
 
 def contact_sheet(images: list[np.ndarray], cols: int = 3, cell: int = 256, pad: int = 4) -> np.ndarray:

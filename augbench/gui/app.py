@@ -13,10 +13,12 @@ import importlib
 import importlib.util
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from PyQt5.QtCore import QObject, QSettings, Qt, pyqtSignal
+from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
     QAction,
     QApplication,
@@ -26,6 +28,7 @@ from PyQt5.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -33,10 +36,26 @@ from PyQt5.QtWidgets import (
 
 from augbench.core.dataset import DatasetInfo, scan_dataset
 from augbench.core.errors import AugbenchError
-from augbench.gui.widgets import BarChart
+from augbench.gui.shortcuts import show_shortcuts
+from augbench.gui.widgets import BarChart, JobPanel
 
 TAB_MODULES = ("augment", "label", "crawl", "style", "synthesize", "benchmark")
 MAX_RECENT = 8
+CLOSE_BUDGET_S = 1.5  # closing cancels every job and waits at most this long for them to stop
+SMALLEST_SCREEN = (1366, 768)  # the window must fit a small laptop screen (minus panels and title bar)
+
+
+def configure_qt_environment(environ: dict[str, str] | None = None) -> None:
+    """Settings that must be in place before the QApplication exists.
+
+    In a real X11 window Qt's xcb platform loads an OpenGL integration, which loads
+    Mesa and its own copy of LLVM; importing ``triton`` afterwards (torch's optimisers
+    pull it in through ``torch._dynamo``) then segfaults the whole process. augbench
+    paints everything with QPainter on the raster engine and never needs OpenGL, so the
+    integration is switched off unless the user chose one explicitly.
+    """
+    env = os.environ if environ is None else environ
+    env.setdefault("QT_XCB_GL_INTEGRATION", "none")
 
 
 class DatasetModel(QObject):
@@ -128,7 +147,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
         self.setWindowTitle("augbench")
-        self.resize(1280, 820)
+        self.resize(1280, 720)
         self.setAcceptDrops(True)
         self.settings = settings or QSettings("augbench", "augbench")
         self.dataset = DatasetModel()
@@ -142,12 +161,14 @@ class MainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
         self.addDockWidget(Qt.LeftDockWidgetArea, dock)
         self.tab_widgets: dict[str, QWidget] = {}
+        self._wrappers: dict[str, QScrollArea] = {}
         self._build_menus()
         self._load_tabs()
         self.dataset.changed.connect(self._broadcast_dataset)
         geo = self.settings.value("window/geometry")
         if geo is not None:
             self.restoreGeometry(geo)
+        self._closing_deadline: float | None = None
         idx = self.settings.value("window/tab", 0, type=int)
         if 0 <= idx < self.tabs.count():
             self.tabs.setCurrentIndex(idx)
@@ -162,9 +183,26 @@ class MainWindow(QMainWindow):
             widget = mod.create_tab(self)
             widget.setObjectName(f"tab-{name}")
             self.tab_widgets[name] = widget
-            self.tabs.addTab(widget, getattr(mod, "TAB_TITLE", name.title()))
+            # A tab never dictates the window's minimum size: below its own minimum it scrolls.
+            wrap = QScrollArea()
+            wrap.setObjectName(f"tab-scroll-{name}")
+            wrap.setWidgetResizable(True)
+            wrap.setFrameShape(QScrollArea.NoFrame)
+            wrap.setWidget(widget)
+            self._wrappers[name] = wrap
+            self.tabs.addTab(wrap, getattr(mod, "TAB_TITLE", name.title()))
 
     def tab(self, name: str) -> QWidget:
+        return self.tab_widgets[name]
+
+    def current_tab(self) -> QWidget | None:
+        """The tab widget shown now (inside its scroll area)."""
+        wrap = self.tabs.currentWidget()
+        return wrap.widget() if isinstance(wrap, QScrollArea) else wrap
+
+    def show_tab(self, name: str) -> QWidget:
+        """Bring tab ``name`` to the front and return it."""
+        self.tabs.setCurrentWidget(self._wrappers[name])
         return self.tab_widgets[name]
 
     def open_in_tab(self, name: str, path: str | os.PathLike[str]) -> None:
@@ -172,7 +210,7 @@ class MainWindow(QMainWindow):
         widget = self.tab_widgets.get(name)
         if widget is None:
             raise AugbenchError(f"there is no {name!r} tab")
-        self.tabs.setCurrentWidget(widget)
+        self.show_tab(name)
         if hasattr(widget, "open_path"):
             widget.open_path(Path(path))
         else:
@@ -225,12 +263,41 @@ class MainWindow(QMainWindow):
         quit_act.setShortcut("Ctrl+Q")
         quit_act.triggered.connect(self.close)
         file_menu.addAction(quit_act)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = QAction("&Undo", self)
+        self.undo_action.setShortcut(QKeySequence.Undo)
+        self.undo_action.triggered.connect(lambda: self._edit("undo"))
+        self.redo_action = QAction("&Redo", self)
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.redo_action.triggered.connect(lambda: self._edit("redo"))
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.aboutToShow.connect(self._update_edit_actions)
         help_menu = self.menuBar().addMenu("&Help")
+        keys = QAction("&Keyboard shortcuts", self)
+        keys.setShortcut("F1")
+        keys.triggered.connect(lambda: show_shortcuts(self))
+        help_menu.addAction(keys)
         about = QAction("&About augbench", self)
         about.triggered.connect(
             lambda: QMessageBox.about(self, "augbench", "augbench — augment, crawl, label, style, synthesize, benchmark.")
         )
         help_menu.addAction(about)
+
+    def _edit(self, what: str) -> None:
+        """Undo/redo in the current tab, where the tab keeps a history (e.g. Label's boxes)."""
+        tab = self.current_tab()
+        fn = getattr(tab, what, None)
+        if fn is not None:
+            fn()
+        else:
+            self.statusBar().showMessage(f"nothing to {what} in this tab", 3000)
+
+    def _update_edit_actions(self) -> None:
+        tab = self.current_tab()
+        for what, act in (("undo", self.undo_action), ("redo", self.redo_action)):
+            can = getattr(tab, f"can_{what}", None)
+            act.setEnabled(bool(can() if callable(can) else False))
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -259,19 +326,58 @@ class MainWindow(QMainWindow):
         """A folder becomes the current data set; files go to the current tab if it wants them."""
         if not paths:
             return
-        current = self.tabs.currentWidget()
+        current = self.current_tab()
         if current is not None and hasattr(current, "accept_drop") and current.accept_drop(paths):
             return
         folder = paths[0] if paths[0].is_dir() else paths[0].parent
         self.open_dataset(folder)
 
+    def running_panels(self) -> list[JobPanel]:
+        """Every job panel of every tab that has a job running now."""
+        return [p for p in self.findChildren(JobPanel) if p.busy]
+
+    def stop_jobs(self, budget_s: float = CLOSE_BUDGET_S) -> list[JobPanel]:
+        """Cancel every running job at once, then wait for them together; returns those still running."""
+        panels = self.running_panels()
+        for p in panels:
+            p.cancel()
+        deadline = time.monotonic() + budget_s
+        for p in panels:
+            if p.worker is not None:
+                p.worker.wait(int(max(0.0, deadline - time.monotonic()) * 1000))
+        return [p for p in panels if p.busy]
+
     def closeEvent(self, event: Any) -> None:  # noqa: N802
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/tab", self.tabs.currentIndex())
+        """Cancel the jobs, keep what they saved, and go: the window never waits on a job for long.
+
+        A job that has not reached a safe point within the budget keeps the process alive
+        (a running QThread cannot be destroyed) but the window hides at once, and the
+        application quits as soon as the job stops.
+        """
+        if self.isVisible():
+            self.settings.setValue("window/geometry", self.saveGeometry())
+            self.settings.setValue("window/tab", self.tabs.currentIndex())
+        stuck = self.stop_jobs()
+        if stuck:
+            event.ignore()
+            self.hide()
+            for p in stuck:
+                p.finished.connect(self._close_when_idle)
+            return
+        self._shutdown_tabs()
+        super().closeEvent(event)
+
+    def _close_when_idle(self) -> None:
+        if not self.running_panels():
+            self._shutdown_tabs()
+            app = QApplication.instance()
+            if app is not None and app.quitOnLastWindowClosed():
+                app.quit()
+
+    def _shutdown_tabs(self) -> None:
         for w in self.tab_widgets.values():
             if hasattr(w, "shutdown"):
                 w.shutdown()
-        super().closeEvent(event)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -283,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
             "or use the headless CLI: `augbench demo` / `augbench run JOB.yaml`.\n"
         )
         return 2
+    configure_qt_environment()
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("augbench")
     win = MainWindow()

@@ -7,11 +7,13 @@ geometry (QRectF/QPointF); wherever Qt wants integers (cursor positions,
 font metrics) they are converted explicitly — LabelImg crashes on Python
 3.10+ because it hands floats to int-only Qt calls.
 
-Keys (the canvas keeps the focus; lists next to it take none):
-W draw · 1-9 class · arrows move (Shift ×10) · Del delete · Ctrl+D duplicate ·
-Ctrl+V paste previous image's boxes · Ctrl+Z undo · Ctrl+Shift+Z / Ctrl+Y redo ·
-D/A next/previous image · Space verify (or accept the highlighted proposal) ·
-Ctrl+S save · Ctrl+F fit · Ctrl+= / Ctrl+- zoom · Ctrl+H hide boxes · Esc cancel.
+Keys (the canvas keeps the focus; lists next to it take none) are listed in
+:data:`augbench.gui.shortcuts.LABEL_KEYS` (Help > Keyboard shortcuts shows it);
+keep that table in step with :meth:`LabelCanvas._handle_key`.
+
+A box narrower or lower than :data:`MIN_BOX_PX` image pixels is refused when
+the drag ends (it would be written with zero size by YOLO's rounding); with
+no class defined yet the canvas asks for a name instead of inventing one.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any, Literal
 
 from PyQt5.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QPixmap
-from PyQt5.QtWidgets import QSizePolicy, QWidget
+from PyQt5.QtWidgets import QInputDialog, QSizePolicy, QWidget
 
 from augbench.core.errors import AugbenchError, ImageReadError
 from augbench.core.imageio import read_image
@@ -33,6 +35,7 @@ from augbench.label.types import Box
 Mode = Literal["edit", "draw"]
 HANDLE_PX = 7.0  # half-size of a resize handle, in widget pixels
 MIN_SCALE, MAX_SCALE = 0.02, 40.0
+MIN_BOX_PX = 2.0  # smallest box side, in image pixels, that a drag may create
 
 
 class LabelCanvas(QWidget):
@@ -201,10 +204,22 @@ class LabelCanvas(QWidget):
         return n
 
     def _class_for_new_box(self) -> str:
+        """The class a drawn box gets; "" while no class exists (the user is asked on release)."""
         if self.current_class:
             return self.current_class
         names = self.session.registry.names
-        return names[0] if names else "object"
+        return names[0] if names else ""
+
+    def ask_class_name(self) -> str | None:
+        """Ask for the first class name (a box is never silently named for the user)."""
+        dlg = QInputDialog(self)
+        dlg.setWindowTitle("New class")
+        dlg.setLabelText("No classes yet. Name the class of this box:")
+        dlg.setInputMode(QInputDialog.TextInput)
+        if dlg.exec_() != QInputDialog.Accepted:
+            return None
+        name = dlg.textValue().strip()
+        return name or None
 
     # ------------------------------------------------------------------ hit tests
     def _handles(self, b: Box) -> dict[str, QPointF]:
@@ -300,17 +315,34 @@ class LabelCanvas(QWidget):
             return
         try:
             if d["kind"] == "draw":
-                idx = self.session.add_box(preview)
-                if idx >= 0:
-                    self.select(idx)
-                    self.set_mode("edit")
-                else:
-                    self.message.emit("box too small: drag a larger rectangle")
+                self._finish_draw(preview)
+            elif d["kind"] == "resize" and (preview.width < MIN_BOX_PX or preview.height < MIN_BOX_PX):
+                self.message.emit(f"box too small (under {MIN_BOX_PX:g} px): resize refused")
             elif d["kind"] in ("move", "resize") and preview != d["orig"]:
                 self.session.replace_box(d["index"], preview, f"{d['kind']} box")
         except (AugbenchError, OSError) as exc:
             self.message.emit(str(exc))
         self.update()
+
+    def _finish_draw(self, preview: Box) -> None:
+        if preview.width < MIN_BOX_PX or preview.height < MIN_BOX_PX:
+            self.message.emit(f"box too small ({preview.width:.1f}×{preview.height:.1f} px, under "
+                              f"{MIN_BOX_PX:g} px): drag a larger rectangle")
+            return
+        if not preview.label:
+            name = self.ask_class_name()
+            if not name:
+                self.message.emit("no class given: box not added")
+                return
+            self.current_class = name
+            preview = replace(preview, label=name)
+        idx = self.session.add_box(preview)
+        if idx >= 0:
+            self.class_chosen.emit(preview.label)
+            self.select(idx)
+            self.set_mode("edit")
+        else:
+            self.message.emit("box too small: drag a larger rectangle")
 
     def _update_cursor(self, pos: QPointF) -> None:
         if self.mode == "draw":

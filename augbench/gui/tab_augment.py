@@ -1,9 +1,10 @@
 """The Augment tab: tick transforms, tune sliders, watch previews, export.
 
-Previews are computed on the GUI thread from a downscaled cached copy (tens of
-milliseconds), coalesced by a zero-delay timer so a dragged slider repaints
-once per event-loop turn. Export runs as an ``augment`` job in the shared
-worker with a progress bar and Cancel.
+Previews are computed from a downscaled cached copy in one background thread
+(:class:`~augbench.gui.latest_only.LatestOnly`): the GUI thread never runs a
+transform, and while one preview computes, newer slider positions replace each
+other so only the latest is computed next. Export runs as an ``augment`` job
+in the shared worker with a progress bar and Cancel.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from PyQt5.QtWidgets import (
     QListWidget,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QTreeWidget,
@@ -38,13 +40,14 @@ from PyQt5.QtWidgets import (
 from augbench.augment.catalog import catalog, get_spec
 from augbench.augment.export import AugmentJob, read_mask
 from augbench.augment.pipeline import Step, load_pipeline, save_pipeline
-from augbench.augment.preview import PreviewSource, PreviewTile, make_previews
+from augbench.augment.preview import PreviewRequest, PreviewSource, PreviewTile, compute_previews
 from augbench.core.dataset import DatasetInfo, Item, scan_dataset
 from augbench.core.errors import AugbenchError
 from augbench.core.imageio import read_image
 from augbench.core.jobs import save_job
 from augbench.core.paths import sample_dataset_dir
 from augbench.gui.augment_params import ParamEditor
+from augbench.gui.latest_only import LatestOnly
 from augbench.gui.widgets import ImageView, JobPanel
 from augbench.label.io import read_labels
 
@@ -64,8 +67,12 @@ class AugmentTab(QWidget):
         self.info: DatasetInfo | None = None
         self.source: PreviewSource | None = None
         self.preview_seed = 0
-        self.preview_generation = 0
+        self.preview_generation = 0  # previews shown so far
         self.last_tiles: list[PreviewTile] = []
+        self._previewer = LatestOnly(compute_previews, self)
+        self._previewer.ready.connect(self._show_previews)
+        self._previewer.failed.connect(self._preview_failed)
+        self._shown_ticket = 0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
@@ -79,9 +86,11 @@ class AugmentTab(QWidget):
         lv = QVBoxLayout(left)
         self.search = QLineEdit()
         self.search.setPlaceholderText("filter transforms…")
+        self.search.setToolTip("Show only transforms whose name contains this text")
         self.search.textChanged.connect(self._filter_tree)
         self.tree = QTreeWidget()
         self.tree.setHeaderHidden(True)
+        self.tree.setToolTip("Tick a transform to add it to the pipeline; hover one for what it does")
         self.tree_items: dict[str, QTreeWidgetItem] = {}
         groups: dict[str, QTreeWidgetItem] = {}
         for name, spec in sorted(catalog().items(), key=lambda kv: (kv[1].group, kv[0])):
@@ -107,13 +116,18 @@ class AugmentTab(QWidget):
         mv.addWidget(QLabel("<b>Pipeline</b> (applied top to bottom)"))
         self.pipeline_list = QListWidget()
         self.pipeline_list.setMaximumHeight(150)
+        self.pipeline_list.setToolTip("The pipeline, applied top to bottom; select a step to edit its parameters")
         self.pipeline_list.currentTextChanged.connect(lambda t: t and self._select(t))
         mv.addWidget(self.pipeline_list)
         row = QHBoxLayout()
         up, down = QPushButton("Up"), QPushButton("Down")
+        up.setToolTip("Move the selected step earlier in the pipeline")
+        down.setToolTip("Move the selected step later in the pipeline")
         up.clicked.connect(lambda: self._move(-1))
         down.clicked.connect(lambda: self._move(1))
         self.load_btn, self.save_btn = QPushButton("Load…"), QPushButton("Save…")
+        self.load_btn.setToolTip("Load a pipeline saved by augbench or albumentations (A.save: json/yaml)")
+        self.save_btn.setToolTip("Save the pipeline in albumentations' own format (A.save)")
         self.load_btn.clicked.connect(self._load_dialog)
         self.save_btn.clicked.connect(self._save_dialog)
         for b in (up, down, self.load_btn, self.save_btn):
@@ -128,10 +142,15 @@ class AugmentTab(QWidget):
         rv = QVBoxLayout(right)
         top = QHBoxLayout()
         self.image_combo = QComboBox()
+        self.image_combo.setToolTip("The image the previews are made from")
+        self.image_combo.setMinimumContentsLength(12)
+        self.image_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.image_combo.currentIndexChanged.connect(self._on_image_chosen)
         self.shuffle_btn = QPushButton("Shuffle")
+        self.shuffle_btn.setToolTip("Draw six new random augmentations")
         self.shuffle_btn.clicked.connect(self.shuffle)
-        self.force_cb = QCheckBox("apply every step (p=1)")
+        self.force_cb = QCheckBox("every step (p=1)")
+        self.force_cb.setToolTip("Preview with every step applied, whatever its probability (export still uses p)")
         self.force_cb.toggled.connect(lambda _: self.schedule_preview())
         top.addWidget(QLabel("Preview:"))
         top.addWidget(self.image_combo, 1)
@@ -141,12 +160,13 @@ class AugmentTab(QWidget):
         grid = QGridLayout()
         self.views: list[ImageView] = []
         for i in range(N_PREVIEWS):
-            v = ImageView(min_size=150)
+            v = ImageView(min_size=90)
             grid.addWidget(v, i // 3, i % 3)
             self.views.append(v)
         rv.addLayout(grid, 1)
         self.flags_label = QLabel("")
         self.flags_label.setWordWrap(True)
+        self.flags_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         rv.addWidget(self.flags_label)
         rv.addWidget(self._build_export_box())
 
@@ -156,6 +176,8 @@ class AugmentTab(QWidget):
             split.setStretchFactor(split.count() - 1, s)
         lay = QVBoxLayout(self)
         self.source_label = QLabel("")
+        self.source_label.setWordWrap(True)
+        self.source_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         lay.addWidget(self.source_label)
         lay.addWidget(split, 1)
 
@@ -164,7 +186,9 @@ class AugmentTab(QWidget):
         form = QFormLayout(box)
         out_row = QHBoxLayout()
         self.out_edit = QLineEdit()
+        self.out_edit.setToolTip("Where the augmented copies go (a new folder; never inside the input folder)")
         browse = QPushButton("…")
+        browse.setToolTip("Choose the output folder")
         browse.clicked.connect(self._choose_output)
         out_row.addWidget(self.out_edit, 1)
         out_row.addWidget(browse)
@@ -172,30 +196,40 @@ class AugmentTab(QWidget):
         self.copies_spin = QSpinBox()
         self.copies_spin.setRange(1, 10000)
         self.copies_spin.setValue(3)
+        self.copies_spin.setToolTip("Augmented copies written per input image")
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setToolTip("Random seed: the same seed gives the same outputs, with any number of workers")
         self.policy_combo = QComboBox()
         self.policy_combo.addItem("keep image, empty label", "keep")
         self.policy_combo.addItem("drop the image", "drop")
+        self.policy_combo.setToolTip("What to do with a copy whose boxes were all cropped away")
         self.vis_spin = QDoubleSpinBox()
         self.vis_spin.setRange(0.0, 1.0)
         self.vis_spin.setSingleStep(0.05)
         self.vis_spin.setValue(0.1)
+        self.vis_spin.setToolTip("A box keeping less than this fraction of its area after a transform is dropped")
         self.vis_spin.valueChanged.connect(lambda _: self.schedule_preview())
         self.orig_cb = QCheckBox("also copy the originals")
+        self.orig_cb.setToolTip("Write the unaugmented images (with their labels) next to the copies")
         opts = QHBoxLayout()
-        for label, w in (("copies", self.copies_spin), ("seed", self.seed_spin), ("min visibility", self.vis_spin)):
+        for label, w in (("copies", self.copies_spin), ("seed", self.seed_spin)):
             opts.addWidget(QLabel(label))
-            opts.addWidget(w)
+            opts.addWidget(w, 1)
         form.addRow(opts)
+        form.addRow("min box visibility", self.vis_spin)
         form.addRow("if all boxes vanish", self.policy_combo)
         form.addRow(self.orig_cb)
         btns = QHBoxLayout()
         self.export_btn = QPushButton("Export")
+        self.export_btn.setToolTip("Write the augmented copies with their labels (runs in the background; "
+                                   "a re-run resumes)")
         self.export_btn.clicked.connect(self.export)
         self.save_job_btn = QPushButton("Save job…")
+        self.save_job_btn.setToolTip("Save these settings as a job file for `augbench run JOB.yaml`")
         self.save_job_btn.clicked.connect(self._save_job_dialog)
-        self.open_label_btn = QPushButton("Open output in Label")
+        self.open_label_btn = QPushButton("Open in Label")
+        self.open_label_btn.setToolTip("Check the exported copies and their boxes in the Label tab")
         self.open_label_btn.setEnabled(False)
         self.open_label_btn.clicked.connect(self._open_output_in_label)
         for b in (self.export_btn, self.save_job_btn, self.open_label_btn):
@@ -344,15 +378,28 @@ class AugmentTab(QWidget):
         self.preview_seed += 1
         self.schedule_preview()
 
-    def refresh_preview_now(self) -> None:
+    def refresh_preview_now(self) -> int:
+        """Ask the background thread for previews of the current settings; returns the request's ticket."""
         if self.source is None:
-            return
-        try:
-            tiles = make_previews(self.source, self.current_steps(), N_PREVIEWS, self.preview_seed,
-                                  self.vis_spin.value(), force=self.force_cb.isChecked())
-        except AugbenchError as exc:
-            self.flags_label.setText(f"<font color='#c00'>{exc}</font>")
-            return
+            return -1
+        steps = [Step(s.name, dict(s.params), s.p, s.enabled) for s in self.current_steps()]  # private copies
+        req = PreviewRequest(self.source, steps, N_PREVIEWS, self.preview_seed, self.vis_spin.value(),
+                             self.force_cb.isChecked())
+        return self._previewer.request(req)
+
+    @property
+    def preview_busy(self) -> bool:
+        return self._previewer.busy
+
+    def _preview_failed(self, ticket: int, message: str) -> None:
+        if ticket > self._shown_ticket:
+            self._shown_ticket = ticket
+            self.flags_label.setText(f"<font color='#c00'>{message}</font>")
+
+    def _show_previews(self, ticket: int, tiles: list[PreviewTile]) -> None:
+        if ticket <= self._shown_ticket or self.source is None:
+            return  # an older result than the one on screen
+        self._shown_ticket = ticket
         for view, tile in zip(self.views, tiles):
             view.set_array(tile.image)
         self.last_tiles = tiles
@@ -427,9 +474,9 @@ class AugmentTab(QWidget):
             save_job(job, path)
 
     def shutdown(self) -> None:
-        if self.panel.busy and self.panel.worker is not None:
-            self.panel.cancel()
-            self.panel.worker.wait(30000)
+        """Cancel a running job; wait briefly (the window must close within two seconds)."""
+        self._previewer.close()
+        self.panel.stop(1500)
 
 
 def create_tab(shell: Any) -> AugmentTab:

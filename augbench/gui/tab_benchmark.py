@@ -198,10 +198,8 @@ class BenchmarkTab(QWidget):
             self.form.data.setText(str(info.root))
 
     def shutdown(self) -> None:
-        if self.panel.busy:
-            self.panel.cancel()
-            if self.panel.worker is not None:
-                self.panel.worker.wait(10000)
+        """Cancel a running job; wait briefly (the window must close within two seconds)."""
+        self.panel.stop(1500)
 
 
 def create_tab(shell: Any) -> QWidget:

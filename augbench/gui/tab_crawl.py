@@ -339,9 +339,8 @@ class CrawlTab(QWidget):
         self._on_finished()
 
     def shutdown(self) -> None:
-        if self.panel.busy and self.panel.worker is not None:
-            self.panel.cancel()
-            self.panel.worker.wait(15000)
+        """Cancel a running job; wait briefly (the window must close within two seconds)."""
+        self.panel.stop(1500)
 
 
 def create_tab(shell: Any) -> QWidget:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PyQt5.QtCore import Qt
+from PyQt5.QtCore import Qt, QTimer
 from PyQt5.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -24,7 +24,9 @@ from PyQt5.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QSplitter,
+    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -56,6 +58,10 @@ class LabelTab(LabelActionsMixin, QWidget):
         self._detector: Any = None
         self.last_stats: LabelStats | None = None
         self.canvas = LabelCanvas(self.session)
+        self._stats_timer = QTimer(self)  # saves refresh the class chart, at most once a second
+        self._stats_timer.setSingleShot(True)
+        self._stats_timer.setInterval(1000)
+        self._stats_timer.timeout.connect(self.refresh_stats)
         self._build()
         self.session.subscribe(self._on_session)
         self.canvas.message.connect(self.show_message)
@@ -76,8 +82,18 @@ class LabelTab(LabelActionsMixin, QWidget):
         b.clicked.connect(slot)
         return b
 
+    @staticmethod
+    def _toolbar() -> QToolBar:
+        """A tool row that folds what does not fit into its » menu (the tab must fit 1366×768)."""
+        bar = QToolBar()
+        bar.setFloatable(False)
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        bar.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+        return bar
+
     def _build(self) -> None:
-        tools = QHBoxLayout()
+        tools = self._toolbar()
         self.open_button = self._button("Open folder…", "Open a folder of images (or drop one on the window)",
                                         self._choose_folder)
         self.save_button = self._button("Save", "Save the current image (Ctrl+S); moving to another image saves too",
@@ -87,6 +103,8 @@ class LabelTab(LabelActionsMixin, QWidget):
             self.format_box.addItem(text, key)
         self.format_box.setCurrentIndex([k for _, k in FORMATS].index(self.session.fmt))
         self.format_box.setFocusPolicy(Qt.NoFocus)
+        self.format_box.setToolTip("Label format written on save (YOLO keeps classes.txt; VOC writes one xml per "
+                                   "image)")
         self.format_box.currentIndexChanged.connect(self._format_changed)
         self.draw_button = self._button("Draw box (W)", "Drag on the image to draw a box", self._toggle_draw, True)
         self.verify_button = self._button("Verified (Space)", "Mark this image as checked", self._toggle_verified,
@@ -103,14 +121,13 @@ class LabelTab(LabelActionsMixin, QWidget):
                   self.hide_button, self.undo_button, self.redo_button, self.prev_button, self.next_button,
                   self.fit_button):
             tools.addWidget(w)
-        tools.addStretch(1)
         self.augment_button = QPushButton("Open in Augment ▶")
         self.augment_button.setFocusPolicy(Qt.NoFocus)
         self.augment_button.setToolTip("Save, then open this labelled folder in the Augment tab (boxes travel along)")
         self.augment_button.clicked.connect(self.open_in_augment)
         tools.addWidget(self.augment_button)
 
-        suggest = QHBoxLayout()
+        suggest = self._toolbar()
         self.suggest_button = self._button("Suggest boxes…", "Run an ONNX detector on this image and show its boxes "
                                            "as proposals (Space accepts, Del rejects, Tab next)", self.suggest)
         self.detector_button = self._button("Detector…", "Choose the ONNX detector file", self._choose_detector)
@@ -120,6 +137,7 @@ class LabelTab(LabelActionsMixin, QWidget):
         self.threshold.setValue(0.25)
         self.threshold.setPrefix("score ≥ ")
         self.threshold.setFocusPolicy(Qt.ClickFocus)
+        self.threshold.setToolTip("Proposals scoring below this are not shown")
         self.accept_all_button = self._button("Accept all", "Add every proposal as a box",
                                               lambda: self.canvas.accept_all_proposals())
         self.reject_all_button = self._button("Reject all", "Drop every proposal", self.canvas.clear_proposals)
@@ -131,25 +149,26 @@ class LabelTab(LabelActionsMixin, QWidget):
         for w in (self.suggest_button, self.detector_button, self.threshold, self.accept_all_button,
                   self.reject_all_button, self.detector_label, self.difficult_button, self.check_button):
             suggest.addWidget(w)
-        suggest.addStretch(1)
+        jobs = QHBoxLayout()  # job panels sit under the tool rows, only while a job runs
         self.suggest_panel = JobPanel(show_errors=False)
         self.suggest_panel.succeeded.connect(self._on_suggestions)
         self.suggest_panel.failed.connect(lambda m: self.show_message(f"suggest boxes failed: {m}"))
         self.suggest_panel.finished.connect(lambda: self.suggest_panel.setVisible(False))
         self.suggest_panel.setVisible(False)  # only while a detector runs
-        suggest.addWidget(self.suggest_panel)
+        jobs.addWidget(self.suggest_panel)
         self.check_panel = JobPanel(show_errors=False)
         self.check_panel.succeeded.connect(self._on_risks)
         self.check_panel.failed.connect(lambda m: self.show_message(f"augmentation check failed: {m}"))
         self.check_panel.finished.connect(lambda: self.check_panel.setVisible(False))
         self.check_panel.setVisible(False)
-        suggest.addWidget(self.check_panel)
+        jobs.addWidget(self.check_panel)
 
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
-        lv.addLayout(tools)
-        lv.addLayout(suggest)
+        lv.addWidget(tools)
+        lv.addWidget(suggest)
+        lv.addLayout(jobs)
         lv.addWidget(self.canvas, 1)
         self.info_label = QLabel("")
         lv.addWidget(self.info_label)
@@ -160,17 +179,21 @@ class LabelTab(LabelActionsMixin, QWidget):
         rv.addWidget(QLabel("<b>Classes</b> (keys 1–9)"))
         self.class_list = QListWidget()
         self.class_list.setFocusPolicy(Qt.NoFocus)
+        self.class_list.setToolTip("Click a class to draw with it (and give it to the selected box)")
         self.class_list.itemClicked.connect(self._class_clicked)
         rv.addWidget(self.class_list, 2)
         row = QHBoxLayout()
         self.class_edit = QLineEdit()
         self.class_edit.setPlaceholderText("new class name")
+        self.class_edit.setToolTip("Type a class name and press Enter (or Add); ids follow the order of the list")
         self.class_edit.returnPressed.connect(self._add_class)
         self.add_class_button = QPushButton("Add")
         self.add_class_button.setFocusPolicy(Qt.NoFocus)
+        self.add_class_button.setToolTip("Add the typed class to classes.txt (existing ids never change)")
         self.add_class_button.clicked.connect(self._add_class)
         self.rename_button = QPushButton("Rename…")
         self.rename_button.setFocusPolicy(Qt.NoFocus)
+        self.rename_button.setToolTip("Rename the selected class in every label file (its id stays)")
         self.rename_button.clicked.connect(self._rename_class)
         for w in (self.class_edit, self.add_class_button, self.rename_button):
             row.addWidget(w)
@@ -178,16 +201,19 @@ class LabelTab(LabelActionsMixin, QWidget):
         rv.addWidget(QLabel("<b>Boxes</b> of this image"))
         self.box_list = QListWidget()
         self.box_list.setFocusPolicy(Qt.NoFocus)
+        self.box_list.setToolTip("Boxes of this image: click one to select it on the canvas")
         self.box_list.currentRowChanged.connect(self._box_row_changed)
         rv.addWidget(self.box_list, 2)
         rv.addWidget(QLabel("<b>Images</b>  ✔ verified · ● labelled · ○ none · ✖ unreadable"))
         self.file_list = QListWidget()
         self.file_list.setFocusPolicy(Qt.NoFocus)
+        self.file_list.setToolTip("Images of the folder: click one to open it (the current one is saved)")
         self.file_list.currentRowChanged.connect(self._file_row_changed)
         rv.addWidget(self.file_list, 3)
         srow = QHBoxLayout()
         self.stats_button = QPushButton("Refresh stats")
         self.stats_button.setFocusPolicy(Qt.NoFocus)
+        self.stats_button.setToolTip("Recount boxes per class over the whole folder (also done on open and save)")
         self.stats_button.clicked.connect(self.refresh_stats)
         self.convert_button = QPushButton("Convert / export…")
         self.convert_button.setFocusPolicy(Qt.NoFocus)
@@ -241,9 +267,11 @@ class LabelTab(LabelActionsMixin, QWidget):
             self.show_message(str(exc))
 
     def accept_drop(self, paths: list[Path]) -> bool:
-        """Folders open; image files open as a list (their folder's classes.txt applies)."""
+        """Folders open (and become the window's data set); image files open as a list."""
         dirs = [p for p in paths if p.is_dir()]
         if dirs:
+            if self.shell is not None and hasattr(self.shell, "open_dataset"):
+                self.shell.open_dataset(dirs[0])  # the data-set panel and its chart follow the drop
             self.open_path(dirs[0])
             return True
         images = [p for p in paths if p.is_file() and p.suffix.lower() in IMAGE_EXTS]
@@ -258,11 +286,26 @@ class LabelTab(LabelActionsMixin, QWidget):
             self.open_folder(info.root)
 
     def shutdown(self) -> None:
+        """Save, then stop the helper jobs (the window has already cancelled them; this only waits briefly)."""
+        self._stats_timer.stop()
         self._save_quietly()
         for panel in (self.stats_panel, self.suggest_panel, self.check_panel):
-            if panel.worker is not None:
-                panel.worker.cancel()
-                panel.worker.wait(5000)
+            panel.stop(1000)
+
+    # ------------------------------------------------------------------ Edit menu
+    def undo(self) -> bool:
+        return bool(self._guard(self.session.undo))
+
+    def redo(self) -> bool:
+        return bool(self._guard(self.session.redo))
+
+    def can_undo(self) -> bool:
+        e = self.session.current
+        return bool(e and e.stack.can_undo)
+
+    def can_redo(self) -> bool:
+        e = self.session.current
+        return bool(e and e.stack.can_redo)
 
     # ------------------------------------------------------------------ actions
     def _guard(self, fn: Any, *args: Any) -> Any:
@@ -282,6 +325,8 @@ class LabelTab(LabelActionsMixin, QWidget):
         self.show_message(f"{n} images in {Path(folder).name}" if n else f"no images in {folder}")
         for m in self.session.messages[:3]:
             self.show_message(m)
+        if n:
+            self.refresh_stats()  # the class chart fills without a press on Refresh
 
     def _choose_folder(self) -> None:
         start = str(self.session.folder or Path.home())
@@ -390,6 +435,8 @@ class LabelTab(LabelActionsMixin, QWidget):
         if event in ("opened", "classes", "format"):
             self._refresh_all()
         elif event in ("image", "boxes", "saved"):
+            if event == "saved":
+                self._stats_timer.start()
             self._refresh_files()
             self._refresh_state()
             self._refresh_boxes()

@@ -245,7 +245,10 @@ class JobPanel(QWidget):
         self.bar.setValue(0)
         self.status = QLabel("idle")
         self.status.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        self.bar.setToolTip("progress of the running job")
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("stop the job at its next safe point; finished files are kept and a "
+                                      "re-run resumes")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
         self.show_errors = show_errors
@@ -274,7 +277,8 @@ class JobPanel(QWidget):
         self.worker.result.connect(self._on_result)
         self.worker.error.connect(self._on_error)
         self.worker.cancelled.connect(self._on_cancelled)
-        self.worker.finished.connect(self._on_finished)
+        worker = self.worker
+        self.worker.finished.connect(lambda: self._on_finished() if self.worker is worker else None)
         self.bar.setRange(0, 0)
         self.status.setText("starting…")
         self.cancel_button.setEnabled(True)
@@ -286,6 +290,13 @@ class JobPanel(QWidget):
             self.worker.cancel()
             self.status.setText("cancelling at the next safe point…")
             self.cancel_button.setEnabled(False)
+
+    def stop(self, timeout_ms: int = 1500) -> bool:
+        """Cancel the job and wait up to ``timeout_ms`` for its thread to end; True when nothing runs."""
+        if not self.busy or self.worker is None:
+            return True
+        self.cancel()
+        return self.worker.wait(timeout_ms)
 
     def _on_progress(self, p: Progress) -> None:
         if p.total > 0:

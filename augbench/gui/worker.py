@@ -3,6 +3,10 @@
 It turns the runner's ``progress`` calls, its result, a cancel and an error
 into Qt signals; ``finished`` is always emitted last (the superqt thread
 worker contract), so a tab can re-enable its buttons in one place.
+
+The runner stops its own thread (a direct connection to ``QThread.quit``):
+the main window blocks in :meth:`JobWorker.wait` while it closes, and a quit
+queued to that blocked thread would only run after the wait timed out.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import traceback
 from typing import Any, Callable
 
-from PyQt5.QtCore import QObject, QThread, pyqtSignal
+from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal
 
 from augbench.core.errors import Cancelled
 from augbench.core.jobs import JobResult, run_job
@@ -77,7 +81,8 @@ class JobWorker(QObject):
         self._runner.result.connect(self.result)
         self._runner.error.connect(self.error)
         self._runner.cancelled.connect(self.cancelled)
-        self._runner.done.connect(self._thread.quit)
+        # Direct: quit() is thread-safe, and a queued call would wait for the (maybe blocked) GUI thread.
+        self._runner.done.connect(self._thread.quit, Qt.DirectConnection)
         self._thread.finished.connect(self._on_thread_finished)
         self._running = False
 
@@ -91,10 +96,12 @@ class JobWorker(QObject):
 
     @property
     def is_running(self) -> bool:
-        return self._running
+        """True from :meth:`start` until the thread has ended (even before ``finished`` is delivered)."""
+        return self._running and not self._thread.isFinished()
 
     def wait(self, msecs: int = 30000) -> bool:
-        return self._thread.wait(msecs)
+        """Block until the thread ends or ``msecs`` pass; True if it ended."""
+        return self._thread.wait(max(0, int(msecs)))
 
     def _on_thread_finished(self) -> None:
         self._running = False

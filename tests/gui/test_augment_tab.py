@@ -42,7 +42,8 @@ def click_check(qtbot, tree, item) -> None:
 
 
 def wait_preview(qtbot, tab, generation: int) -> None:
-    qtbot.waitUntil(lambda: tab.preview_generation > generation, timeout=10000)
+    """Previews compute in a background thread: wait until a newer one is shown and none is pending."""
+    qtbot.waitUntil(lambda: tab.preview_generation > generation and not tab.preview_busy, timeout=10000)
 
 
 def test_tick_transform_and_move_slider_change_the_preview(qtbot, window) -> None:
@@ -56,7 +57,9 @@ def test_tick_transform_and_move_slider_change_the_preview(qtbot, window) -> Non
     assert tab.force_cb.isChecked()
     tab.tree.setCurrentItem(tab.tree_items["RandomBrightnessContrast"])
     assert tab.editor.spec.name == "RandomBrightnessContrast"
+    gen = tab.preview_generation
     tab.refresh_preview_now()
+    wait_preview(qtbot, tab, gen)
     before = [t.image.copy() for t in tab.last_tiles]
     gen = tab.preview_generation
     slider = tab.editor.slider_for("brightness_limit").slider

@@ -173,7 +173,7 @@ def test_open_in_label_switches_the_real_main_window(qtbot, qsettings, tmp_path)
     win = MainWindow(settings=qsettings)
     qtbot.addWidget(win)
     tab = win.tab("crawl")
-    assert win.tabs.tabText(win.tabs.indexOf(tab)) == "Crawl"
+    assert win.tabs.tabText(win.tabs.indexOf(tab.parentWidget().parentWidget())) == "Crawl"  # tab -> viewport -> scroll
     tab.open_path(tmp_path)
     qtbot.mouseClick(tab.open_label, Qt.LeftButton)
-    assert win.tabs.currentWidget() is win.tab("label")
+    assert win.current_tab() is win.tab("label")

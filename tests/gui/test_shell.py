@@ -58,7 +58,7 @@ def test_open_in_tab_switches_and_hands_over(qtbot, qsettings, tmp_path) -> None
     win = MainWindow(settings=qsettings)
     qtbot.addWidget(win)
     win.open_in_tab("augment", tmp_path / "x")
-    assert win.tabs.currentWidget() is win.tab("augment")
+    assert win.current_tab() is win.tab("augment")
     assert win.dataset.path == tmp_path / "x"
 
 
