@@ -28,10 +28,9 @@ from augbench.augment.pipeline import build_compose, steps_from_dicts  # noqa: E
 from augbench.core.atomic import atomic_write_bytes  # noqa: E402
 from augbench.core.errors import ImageReadError, LabelFormatError  # noqa: E402
 from augbench.core.imageio import encode_image, read_image  # noqa: E402
-from augbench.label.io import format_of, read_labels  # noqa: E402
+from augbench.label.formats import for_file  # noqa: E402
+from augbench.label.io import read_labels  # noqa: E402
 from augbench.label.types import ImageAnnotation  # noqa: E402
-from augbench.label.voc import format_voc  # noqa: E402
-from augbench.label.yolo import format_yolo  # noqa: E402
 
 
 def output_seed(base: int, rel: str, copy: int) -> int:
@@ -154,7 +153,7 @@ def _process(task: _Task) -> _TaskResult:
             oh, ow = aug.image.shape[:2]
             new_ann = ImageAnnotation(img_path, ow, oh, 1 if aug.image.ndim == 2 else 3, aug.boxes)
             lbl_path = _mirror(root, out, label_file, stem)
-            text = format_yolo(new_ann, _STATE["classes"]) if format_of(lbl_path) == "yolo" else format_voc(new_ann)
+            text = for_file(lbl_path).dumps(new_ann, _STATE["classes"])
             atomic_write_bytes(lbl_path, text.encode("utf-8"), durable=False)  # regenerable, like the image
             row["label"] = str(lbl_path.relative_to(out))
         if aug.mask is not None and task.mask_file:

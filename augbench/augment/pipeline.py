@@ -136,14 +136,23 @@ def save_pipeline(steps: list[Step], path: str | Path, box_format: str = "pascal
     return atomic_write_text(path, text)
 
 
-def load_pipeline(path: str | Path) -> list[Step]:
-    """Load a pipeline saved by augbench or written by hand for ``A.load``."""
+def load_compose(path: str | Path, job_field: str = "pipeline") -> Any:
+    """The Albumentations ``Compose`` in a pipeline file (``A.save`` JSON or YAML, by extension).
+
+    The one reader of pipeline files: the Augment tab and the Benchmark's
+    classic arm both come here. Problems raise :class:`ConfigError` on ``job_field``
+    (the job field that named the file).
+    """
     path = Path(path)
+    if not path.is_file():
+        raise ConfigError(job_field, f"pipeline file {path} does not exist")
     fmt = "yaml" if path.suffix.lower() in (".yaml", ".yml") else "json"
     try:
-        compose = A.load(str(path), data_format=fmt)
-    except FileNotFoundError:
-        raise ConfigError("pipeline", f"pipeline file {path} does not exist") from None
+        return A.load(str(path), data_format=fmt)
     except Exception as exc:  # noqa: BLE001 - albumentations raises many types for bad files
-        raise ConfigError("pipeline", f"{path} is not an Albumentations pipeline: {exc}") from None
-    return steps_from_compose(compose)
+        raise ConfigError(job_field, f"{path} is not an Albumentations pipeline: {exc}") from None
+
+
+def load_pipeline(path: str | Path) -> list[Step]:
+    """Load a pipeline saved by augbench or written by hand for ``A.load``."""
+    return steps_from_compose(load_compose(path))

@@ -204,16 +204,9 @@ def classic_pipeline(size: int) -> Any:
 def load_pipeline_file(path: str | os.PathLike[str]) -> Any:
     """An Albumentations pipeline saved by the Augment tab (``A.save`` JSON/YAML), without box parameters."""
     from augbench.augment.alb import A
+    from augbench.augment.pipeline import load_compose
 
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError("aug_pipeline", f"augmentation pipeline file not found: {path}")
-    fmt = "yaml" if path.suffix.lower() in (".yaml", ".yml") else "json"
-    try:
-        loaded = A.load(str(path), data_format=fmt)
-    except Exception as exc:  # noqa: BLE001 - any parse problem is a config problem for the user
-        raise ConfigError("aug_pipeline", f"{path} is not an Albumentations pipeline: {exc}") from None
-    return A.Compose(list(loaded.transforms))
+    return A.Compose(list(load_compose(path, job_field="aug_pipeline").transforms))
 
 
 def read_synthetic_manifest(

@@ -5,7 +5,8 @@
   next to the images or under ``labels/`` / ``Annotations/``, masks as PNG
   under ``masks/`` or next to the image with a ``_mask`` suffix.
 
-Scanning never decodes images; it only finds files and pairs them.
+Scanning never decodes images; it only finds files and pairs them, through
+:mod:`augbench.core.layout` (the same rules the Label tab uses).
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from typing import Literal
 
 from augbench.core.errors import DatasetError
 from augbench.core.imageio import IMAGE_EXTS
+from augbench.core.layout import NON_IMAGE_DIRS, classes_for_folder, find_label, find_mask, format_of_suffix, list_images
 
 SPLITS = ("train", "val", "test")
 LabelFormat = Literal["yolo", "voc", "none"]
-# Folders that hold labels/masks/outputs rather than images of a class.
-_NON_CLASS_DIRS = {"labels", "annotations", "masks", "mask", "__pycache__", ".augbench"}
 
 
 @dataclass
@@ -66,80 +66,25 @@ class DatasetInfo:
         return sum(1 for i in self.items if i.label_file is not None)
 
 
-def _is_image(p: Path) -> bool:
-    return p.is_file() and p.suffix.lower() in IMAGE_EXTS and not p.name.startswith(".")
-
-
-def _images_in(folder: Path, recursive: bool = False) -> list[Path]:
-    it = folder.rglob("*") if recursive else folder.iterdir()
-    out = []
-    for p in it:
-        if recursive and any(part.lower() in _NON_CLASS_DIRS for part in p.relative_to(folder).parts[:-1]):
-            continue
-        if _is_image(p) and not _is_mask_name(p):
-            out.append(p)
-    return sorted(out)
-
-
-def _is_mask_name(p: Path) -> bool:
-    return p.stem.endswith("_mask") and p.suffix.lower() == ".png"
-
-
-def find_label_file(image: Path) -> Path | None:
-    """The YOLO txt or VOC xml that belongs to ``image``, if any."""
-    stem = image.stem
-    candidates = [
-        image.with_suffix(".txt"),
-        image.with_suffix(".xml"),
-        image.parent / "labels" / f"{stem}.txt",
-        image.parent / "Annotations" / f"{stem}.xml",
-        image.parent.parent / "labels" / image.parent.name / f"{stem}.txt",
-    ]
-    for c in candidates:
-        if c.is_file() and c.name != "classes.txt":
-            return c
-    return None
-
-
-def find_mask_file(image: Path) -> Path | None:
-    """The mask PNG of ``image``: ``masks/<stem>.png`` or ``<stem>_mask.png``."""
-    for c in (
-        image.parent / "masks" / f"{image.stem}.png",
-        image.parent / f"{image.stem}_mask.png",
-    ):
-        if c.is_file():
-            return c
-    return None
-
-
-def read_classes_txt(folder: Path) -> list[str]:
-    """Class names from the nearest ``classes.txt`` (YOLO convention), else []."""
-    for c in (folder / "classes.txt", folder / "labels" / "classes.txt", folder.parent / "classes.txt"):
-        if c.is_file():
-            lines = c.read_text(encoding="utf-8-sig").splitlines()
-            return [ln.strip() for ln in lines if ln.strip()]
-    return []
-
-
 def scan_dataset(root: str | os.PathLike[str]) -> DatasetInfo:
     """Scan ``root`` and describe it; raises DatasetError if no image is found."""
     root = Path(root)
     if not root.is_dir():
         raise DatasetError(f"{root} is not a folder")
-    subdirs = sorted(d for d in root.iterdir() if d.is_dir() and d.name.lower() not in _NON_CLASS_DIRS)
+    subdirs = sorted(d for d in root.iterdir() if d.is_dir() and d.name.lower() not in NON_IMAGE_DIRS)
     info = DatasetInfo(root=root)
     split_dirs = [d for d in subdirs if d.name.lower() in SPLITS]
     if split_dirs and all(any(c.is_dir() for c in d.iterdir()) for d in split_dirs):
         info.layout = "split-imagefolder"
         for sd in split_dirs:
-            for cd in sorted(c for c in sd.iterdir() if c.is_dir() and c.name.lower() not in _NON_CLASS_DIRS):
-                for img in _images_in(cd, recursive=True):
+            for cd in sorted(c for c in sd.iterdir() if c.is_dir() and c.name.lower() not in NON_IMAGE_DIRS):
+                for img in list_images(cd, recursive=True):
                     info.items.append(Item(img, cd.name, sd.name.lower()))
     else:
-        flat = _images_in(root)
+        flat = list_images(root)
         class_items = []
         for cd in subdirs:
-            imgs = _images_in(cd, recursive=True)
+            imgs = list_images(cd, recursive=True)
             class_items.extend(Item(img, cd.name) for img in imgs)
         if class_items and not flat:
             info.layout = "imagefolder"
@@ -153,11 +98,11 @@ def scan_dataset(root: str | os.PathLike[str]) -> DatasetInfo:
         raise DatasetError(f"no images found under {root} (looked for {', '.join(IMAGE_EXTS)})")
     fmt_counts: Counter[str] = Counter()
     for item in info.items:
-        item.label_file = find_label_file(item.image)
-        item.mask_file = find_mask_file(item.image)
+        item.label_file = find_label(item.image)
+        item.mask_file = find_mask(item.image)
         if item.label_file is not None:
-            fmt_counts["yolo" if item.label_file.suffix == ".txt" else "voc"] += 1
+            fmt_counts[format_of_suffix(item.label_file) or "none"] += 1
     if fmt_counts:
         info.label_format = fmt_counts.most_common(1)[0][0]  # type: ignore[assignment]
-    info.box_classes = read_classes_txt(root)
+    info.box_classes = classes_for_folder(root)
     return info

@@ -19,9 +19,10 @@ import cv2
 import numpy as np
 import torch
 
-from augbench.core.dataset import find_mask_file
 from augbench.core.errors import DatasetError, ImageReadError
-from augbench.core.imageio import is_image_file, read_image
+from augbench.core.imageio import read_image
+from augbench.core.layout import find_mask
+from augbench.core.layout import list_images as layout_images
 from augbench.gan.whiten import WhitenMode, foreground, whiten
 
 
@@ -30,7 +31,7 @@ def list_images(folder: str | os.PathLike[str]) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise DatasetError(f"image folder not found: {folder}")
-    return sorted(p for p in folder.iterdir() if p.is_file() and is_image_file(p) and "_mask" not in p.stem)
+    return layout_images(folder)
 
 
 def load_image(path: Path, channels: int, size: int, whiten_mode: WhitenMode = "none") -> np.ndarray:
@@ -39,7 +40,7 @@ def load_image(path: Path, channels: int, size: int, whiten_mode: WhitenMode = "
     if whiten_mode != "none":
         mask = None
         if whiten_mode == "mask":
-            mp = find_mask_file(path)
+            mp = find_mask(path)
             if mp is not None:
                 mask = read_image(mp, mode="gray")
         img = whiten(img, foreground(img, whiten_mode, mask=mask))

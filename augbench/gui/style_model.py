@@ -15,9 +15,9 @@ from typing import Callable, Literal
 
 import numpy as np
 
-from augbench.core.dataset import find_label_file, find_mask_file, read_classes_txt
 from augbench.core.errors import AugbenchError
 from augbench.core.imageio import read_image
+from augbench.core.layout import classes_for_label, find_label, find_mask
 from augbench.style.engine import AdaINEngine, PreviewSession, StyleEngine, boxes_to_mask, fit_side
 
 EngineName = Literal["adain", "magenta"]
@@ -57,19 +57,19 @@ class StyleModel:
         img = read_image(path)
         self.content, self.content_path = img, str(path)
         self.mask = None
-        mask_file = find_mask_file(path)
+        mask_file = find_mask(path)
         if mask_file is not None:
             try:
                 self.mask = read_image(mask_file, mode="gray")
             except AugbenchError:
                 self.mask = None
         else:
-            label = find_label_file(path)
+            label = find_label(path)
             if label is not None:
                 try:
                     from augbench.label.io import read_labels
 
-                    ann = read_labels(label, path, (img.shape[1], img.shape[0]), read_classes_txt(path.parent))
+                    ann = read_labels(label, path, (img.shape[1], img.shape[0]), classes_for_label(label))
                     self.mask = boxes_to_mask([(b.x1, b.y1, b.x2, b.y2) for b in ann.boxes], *img.shape[:2])
                 except AugbenchError:
                     self.mask = None

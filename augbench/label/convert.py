@@ -15,16 +15,15 @@ from typing import Literal, Sequence
 
 from augbench.core.errors import DatasetError, ImageReadError, LabelFormatError
 from augbench.core.imageio import image_size
+from augbench.core.layout import find_label, label_dir, list_images
 from augbench.core.progress import CancelToken, Progress, ProgressFn, null_progress
-from augbench.label.coco import read_coco, write_coco
-from augbench.label.folder import SUFFIX, LabelReader, label_dir, list_images
+from augbench.label.folder import LabelReader
+from augbench.label.formats import COCO_FILE, get_format
 from augbench.label.registry import ClassRegistry
 from augbench.label.types import ImageAnnotation
-from augbench.label.voc import write_voc
-from augbench.label.yolo import write_yolo
 
 AnyFmt = Literal["yolo", "voc", "coco"]
-COCO_NAME = "annotations.json"
+COCO_NAME = COCO_FILE
 
 
 @dataclass
@@ -36,31 +35,25 @@ class ConvertReport:
     unlabelled: set[Path] = field(default_factory=set)  # images without a label file in the source format
 
 
-def _src_file(image: Path, fmt: Literal["yolo", "voc"]) -> Path | None:
-    for cand in (label_dir(image.parent, fmt) / f"{image.stem}{SUFFIX[fmt]}", image.with_suffix(SUFFIX[fmt])):
-        if cand.is_file() and cand.name != "classes.txt":
-            return cand
-    return None
-
-
 def read_folder(folder: Path, src: AnyFmt, coco_file: Path | None, report: ConvertReport,
                 progress: ProgressFn, cancel: CancelToken) -> tuple[list[ImageAnnotation], list[str]]:
     """Every annotation of ``folder`` in format ``src`` (images without labels get empty ones)."""
-    if src == "coco":
+    fmt = get_format(src)
+    if not fmt.per_image:
         path = coco_file or folder / COCO_NAME
         if not path.is_file():
-            raise DatasetError(f"no COCO file at {path} (give --coco-file)")
-        return read_coco(path, image_root=folder)
+            raise DatasetError(f"no {fmt.title} file at {path} (give --coco-file)")
+        return fmt.read_collection(path, folder)
     images = list_images(folder)
     if not images:
         raise DatasetError(f"no images in {folder}")
     reader = LabelReader()
-    classes = ClassRegistry.for_folder(label_dir(folder, "yolo")).names if src == "yolo" else []
+    classes = ClassRegistry.for_folder(label_dir(folder, "yolo")).names if fmt.uses_classes_txt else []
     anns = []
     for i, img in enumerate(images):
         cancel.check()
         progress(Progress(i, len(images), f"reading {img.name}"))
-        lf = _src_file(img, src)
+        lf = find_label(img, src, fallback=False)  # type: ignore[arg-type]
         try:
             if lf is None:
                 w, h = image_size(img)
@@ -95,10 +88,11 @@ def convert_folder(
     cancel = cancel or CancelToken()
     report = ConvertReport()
     coco_path = Path(coco_file) if coco_file else None
-    anns, src_classes = read_folder(folder, src, coco_path if src == "coco" else None, report, progress, cancel)
-    if dst in ("yolo", "voc"):
-        out = Path(out_dir) if out_dir else label_dir(folder, dst)
-        reg = ClassRegistry.for_folder(out) if dst == "yolo" else ClassRegistry()
+    src_fmt, dst_fmt = get_format(src), get_format(dst)
+    anns, src_classes = read_folder(folder, src, coco_path if not src_fmt.per_image else None, report, progress, cancel)
+    if dst_fmt.per_image:
+        out = Path(out_dir) if out_dir else label_dir(folder, dst)  # type: ignore[arg-type]
+        reg = ClassRegistry.for_folder(out) if dst_fmt.uses_classes_txt else ClassRegistry()
         reg.extend(classes)
         reg.extend(src_classes)
     else:
@@ -109,24 +103,21 @@ def convert_folder(
         reg.extend(a.labels)
     report.classes = reg.names
     total = len(anns)
-    if dst == "coco":
-        target = coco_path if (coco_path and src != "coco") else out / COCO_NAME
-        report.outputs.append(write_coco(target, anns, reg.names, folder))
+    if not dst_fmt.per_image:
+        target = coco_path if (coco_path and src_fmt.per_image) else out / COCO_NAME
+        report.outputs.append(dst_fmt.write_collection(target, anns, reg.names, folder))
         report.n_boxes = sum(len(a.boxes) for a in anns)
         return report
     out.mkdir(parents=True, exist_ok=True)
-    if dst == "yolo":
+    if dst_fmt.uses_classes_txt:
         report.outputs.append(reg.save(out))
     for i, a in enumerate(anns):
         cancel.check()
         progress(Progress(i, total, f"writing {a.image_path.name}"))
-        if a.image_path in report.unlabelled or (src == "coco" and not a.boxes):
+        if a.image_path in report.unlabelled or (not src_fmt.per_image and not a.boxes):
             continue
-        target = out / f"{a.image_path.stem}{SUFFIX[dst]}"
-        if dst == "yolo":
-            report.outputs.append(write_yolo(target, a, reg.names))
-        else:
-            report.outputs.append(write_voc(target, a))
+        target = out / f"{a.image_path.stem}{dst_fmt.suffix}"
+        report.outputs.append(dst_fmt.write(target, a, reg.names))
         report.n_boxes += len(a.boxes)
     progress(Progress(total, total, "done"))
     return report

@@ -20,11 +20,11 @@ from typing import Callable, Iterable, Literal, Sequence
 
 from augbench.core.errors import AugbenchError, ImageReadError, LabelFormatError
 from augbench.core.imageio import image_size
-from augbench.label.folder import Fmt, LabelReader, find_label, label_dir, label_path, list_images, yolo_ids_in
+from augbench.core.layout import CLASSES_TXT, find_label, label_dir, label_path, list_images
+from augbench.label.folder import Fmt, LabelReader, yolo_ids_in
+from augbench.label.formats import get_format, per_image_formats
 from augbench.label.registry import ClassRegistry
 from augbench.label.types import Box, ImageAnnotation
-from augbench.label.voc import write_voc
-from augbench.label.yolo import write_yolo
 
 Status = Literal["none", "labelled", "verified", "error"]
 
@@ -140,7 +140,7 @@ class LabelSession:
         folder = Path(folder)
         ydir = label_dir(folder, "yolo")
         registry = ClassRegistry.for_folder(ydir)  # raises on a broken classes.txt: nothing changes then
-        if not (ydir / "classes.txt").is_file():
+        if not (ydir / CLASSES_TXT).is_file():
             top = yolo_ids_in([p for p in ydir.glob("*.txt")])
             registry.extend(str(i) for i in range(top + 1))
         registry.extend(self.registry.names)
@@ -378,7 +378,7 @@ class LabelSession:
                 if e.ann is not None and any(b.label == old for b in e.ann.boxes):
                     e.ann.boxes = [replace(b, label=new) if b.label == old else b for b in e.ann.boxes]
                     e.dirty = True
-        if self.fmt == "yolo" and self.folder is not None:
+        if get_format(self.fmt).uses_classes_txt and self.folder is not None:
             self.registry.save(label_dir(self.folder, "yolo"))
         for i, e in enumerate(self.entries):
             if e.dirty:
@@ -388,8 +388,9 @@ class LabelSession:
 
     # ------------------------------------------------------------------ format + saving
     def set_format(self, fmt: Fmt) -> None:
-        if fmt not in ("yolo", "voc"):
-            raise AugbenchError(f"unknown label format {fmt!r} (yolo or voc)")
+        names = [f.name for f in per_image_formats()]
+        if fmt not in names:
+            raise AugbenchError(f"unknown label format {fmt!r} ({' or '.join(names)})")
         if fmt != self.fmt:
             self.fmt = fmt
             for e in self.entries:
@@ -413,12 +414,11 @@ class LabelSession:
         if not e.ann.boxes and not e.ann.verified and e.label_file is None:
             e.dirty = False  # an untouched image gets no empty label file
             return None
-        if self.fmt == "yolo":
+        fmt = get_format(self.fmt)
+        if fmt.uses_classes_txt:
             self.registry.extend(e.ann.labels)
             self.registry.save(target.parent)
-            write_yolo(target, e.ann, self.registry.names)
-        else:
-            write_voc(target, e.ann)
+        fmt.write(target, e.ann, self.registry.names)
         e.label_file = target
         e.dirty = False
         self._emit("saved")

@@ -18,22 +18,10 @@ from typing import Iterable, Sequence
 
 from augbench.core.atomic import atomic_write_text
 from augbench.core.errors import AugbenchError, LabelFormatError
+from augbench.core.layout import CLASSES_TXT, read_classes
 
-CLASSES_TXT = "classes.txt"
-
-
-def read_classes_file(path: str | Path) -> list[str]:
-    """Names from a ``classes.txt`` (one per line, blank lines ignored, BOM tolerated)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise LabelFormatError(path, "classes.txt is not UTF-8 text") from None
-    names = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise LabelFormatError(path, f"duplicate class names: {', '.join(dupes)}")
-    return names
+# The one classes.txt reader lives with the rest of the on-disk layout; the old name stays for callers.
+read_classes_file = read_classes
 
 
 class ClassRegistry:

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from augbench.core.errors import ImageReadError, LabelFormatError
+from augbench.core.layout import find_label, label_dir, list_images
 from augbench.core.progress import CancelToken, Progress, ProgressFn, null_progress
-from augbench.label.folder import Fmt, LabelReader, find_label, label_dir, list_images
+from augbench.label.folder import Fmt, LabelReader
+from augbench.label.formats import for_file
 from augbench.label.registry import ClassRegistry
 
 # Edges of sqrt(box area / image area), in percent.
@@ -122,7 +124,7 @@ def compute_stats(
         except (LabelFormatError, ImageReadError, OSError) as exc:
             st.unreadable.append((lf.name, str(exc)))
             continue
-        fmts["yolo" if lf.suffix == ".txt" else "voc"] += 1
+        fmts[for_file(lf).name] += 1
         st.n_labelled += 1
         if not ann.boxes:
             st.empty.append(lf.name)

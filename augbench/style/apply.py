@@ -18,10 +18,11 @@ from typing import Literal
 import numpy as np
 
 from augbench.core.atomic import atomic_write_bytes, safe_join
-from augbench.core.dataset import Item, read_classes_txt, scan_dataset
+from augbench.core.dataset import Item, scan_dataset
 from augbench.core.errors import AugbenchError, Cancelled, ConfigError, ImageReadError
 from augbench.core.imageio import IMAGE_EXTS, read_image, write_image
 from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
+from augbench.core.layout import classes_for_label
 from augbench.core.progress import CancelToken, Progress, ProgressFn
 from augbench.core.runfolder import RunFolder, iter_manifest
 from augbench.style.engine import AdaINEngine, StyleEngine, boxes_to_mask, fit_side
@@ -130,7 +131,7 @@ def _carry_labels(item: Item, out_img: Path, box_classes: list[str], size: tuple
             dst = out_img.with_suffix(".txt")
             atomic_write_bytes(dst, item.label_file.read_bytes())
             classes_txt = out_img.parent / "classes.txt"
-            names = read_classes_txt(item.image.parent) or read_classes_txt(item.label_file.parent) or box_classes
+            names = classes_for_label(item.label_file) or box_classes
             if names and not classes_txt.exists():
                 atomic_write_bytes(classes_txt, ("\n".join(names) + "\n").encode("utf-8"))
         written.append(str(dst))
