@@ -289,12 +289,41 @@ def extract_defect_regions(defects: list[np.ndarray], normals: list[np.ndarray],
             if skipped is not None:
                 skipped.append((i, "no defect region found" if origin == "difference" else f"empty {origin}"))
             continue
+        src = img
         if origin == "difference":  # give back the bus-bar pixels a defect spans, so it is pasted whole
             groups = [_bridge(g, maps[i][2], merge_px) for g in groups]
+            src = _continue_under_structure(img, ref, np.any(np.stack(groups), axis=0), maps[i][2])  # type: ignore
         union = np.any(np.stack(groups), axis=0)
         background = ref if ref is not None else inpainted_background(img, union, grow)
-        patches += [_crop(i, img, g, background, grow=grow, pad=pad, origin=origin) for g in groups]
+        patches += [_crop(i, src, g, background, grow=grow, pad=pad, origin=origin) for g in groups]
     return patches
+
+
+def _continue_under_structure(img: np.ndarray, ref: np.ndarray, region: np.ndarray, structure: np.ndarray,
+                              sigma: float = 4.0) -> np.ndarray:
+    """``img`` with the defect's attenuation (img / ref) carried across the structure pixels it spans.
+
+    A dead area under a bus bar is dark there too; pasting the source's own bus
+    bar into a cell whose bus bars sit elsewhere would draw a stray line. The
+    attenuation on structure pixels becomes the Gaussian-weighted mean of the
+    attenuation around them, and the pixel = that times the background.
+    """
+    hole = region & structure
+    if not hole.any():
+        return img
+    att = grey(img).astype(np.float32) / np.maximum(ref, 1.0)
+    w = (region & ~structure).astype(np.float32)
+    num = cv2.GaussianBlur(att * w, (0, 0), sigma)
+    den = cv2.GaussianBlur(w, (0, 0), sigma)
+    filled = np.where(den > 1e-3, num / np.maximum(den, 1e-3), 1.0)
+    new_g = np.clip(filled * ref, 0, 255)
+    out = img.astype(np.float32).copy()
+    if out.ndim == 2:
+        out[hole] = new_g[hole]
+    else:  # keep the hue: scale every channel by the same factor
+        scale = new_g / np.maximum(grey(img).astype(np.float32), 1.0)
+        out[hole] = out[hole] * scale[hole][:, None]
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 
 def _bridge(group: np.ndarray, structure: np.ndarray, merge_px: int) -> np.ndarray:
