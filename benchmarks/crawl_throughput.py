@@ -38,7 +38,7 @@ QUERY = "bench"
 
 
 def _serve(conn, latency: float, hosts: int, n: int) -> None:
-    from augbench.crawl.fixture_site import FixtureSite, add_messy_results
+    from augbench.testing.fixture_site import FixtureSite, add_messy_results
 
     site = FixtureSite(latency_s=latency, image_hosts=hosts, items_per_query=n).start()
     planted = add_messy_results(site, QUERY, n)
@@ -51,7 +51,7 @@ def _serve(conn, latency: float, hosts: int, n: int) -> None:
 
 def sequential_crawl(api_url: str, count: int, out: Path, delay: float) -> dict[str, float]:
     """The obvious crawler: one result page, then one download at a time, politely."""
-    from augbench.crawl.fixture_site import CLIENT_ID, CLIENT_SECRET
+    from augbench.testing.fixture_site import CLIENT_ID, CLIENT_SECRET
 
     out.mkdir(parents=True, exist_ok=True)
     headers = {"X-Naver-Client-Id": CLIENT_ID, "X-Naver-Client-Secret": CLIENT_SECRET}
@@ -111,8 +111,8 @@ def augbench_crawl(api_url: str, count: int, out: Path, delay: float, in_flight:
                    engine: str = "naver_api", search_url: str = "", full_size: bool = True,
                    keywords: tuple[str, ...] = (QUERY,)) -> dict[str, float]:
     from augbench.core.jobs import run_job
-    from augbench.crawl.fixture_site import CLIENT_ID, CLIENT_SECRET
     from augbench.crawl.jobs import CrawlConfig
+    from augbench.testing.fixture_site import CLIENT_ID, CLIENT_SECRET
 
     cfg = CrawlConfig(keywords=keywords, out_dir=str(out), count=count, engine=engine, api_client_id=CLIENT_ID,
                       api_client_secret=CLIENT_SECRET, api_base_url=api_url, per_host_delay_s=delay,

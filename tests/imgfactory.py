@@ -1,18 +1,9 @@
-"""Deterministic test images (a module with a unique name: several conftest.py files exist)."""
+"""Deterministic test images for the suite: they live in :mod:`augbench.testing.images` (importable by users too).
 
-from __future__ import annotations
+Kept as a module with a unique name because several ``conftest.py`` files exist
+and many tests write ``from imgfactory import make_photo``.
+"""
 
-import numpy as np
+from augbench.testing.images import make_photo
 
-
-def make_photo(w: int = 96, h: int = 64, seed: int = 0) -> np.ndarray:
-    """A smooth random colour image (gradients + blobs), deterministic per seed."""
-    r = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:h, 0:w]
-    img = np.zeros((h, w, 3), np.float32)
-    for c in range(3):
-        fx, fy, ph = r.uniform(0.02, 0.15), r.uniform(0.02, 0.15), r.uniform(0, 6)
-        img[..., c] = 127 + 100 * np.sin(xx * fx + ph) * np.cos(yy * fy)
-    cx, cy = r.integers(w // 4, 3 * w // 4), r.integers(h // 4, 3 * h // 4)
-    img[(xx - cx) ** 2 + (yy - cy) ** 2 < (min(w, h) // 6) ** 2] = r.uniform(0, 255, 3)
-    return np.clip(img, 0, 255).astype(np.uint8)
+__all__ = ["make_photo"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from augbench.crawl.fixture_site import FixtureSite
+from augbench.testing.fixture_site import FixtureSite
 
 
 @pytest.fixture(scope="module")

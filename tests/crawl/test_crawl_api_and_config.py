@@ -14,8 +14,8 @@ from augbench.core.runfolder import iter_manifest
 from augbench.crawl import driver as drv
 from augbench.crawl.engines.base import ZeroResultsError
 from augbench.crawl.engines.naver_api import NaverApiEngine
-from augbench.crawl.fixture_site import CLIENT_ID, CLIENT_SECRET
 from augbench.crawl.jobs import CrawlConfig
+from augbench.testing.fixture_site import CLIENT_ID, CLIENT_SECRET
 
 
 def _api_cfg(site, out, **kw):
@@ -137,7 +137,7 @@ def test_a_driver_that_does_not_start_is_a_dependency_error(tmp_path):
 
 def test_cli_url_list_crawl(site, tmp_path, capsys):
     from augbench.cli import main
-    from augbench.crawl.fixture_site import make_image
+    from augbench.testing.fixture_site import make_image
 
     a = site.add_route("/cli/a.jpg", kind="ok", body=make_image(700))
     b = site.add_route("/cli/b.jpg", kind="ok", body=make_image(701))

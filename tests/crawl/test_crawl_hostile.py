@@ -13,8 +13,8 @@ import pytest
 
 from augbench.core.jobs import run_job
 from augbench.core.runfolder import iter_manifest
-from augbench.crawl.fixture_site import encode, make_image, near_copy
 from augbench.crawl.jobs import CrawlConfig
+from augbench.testing.fixture_site import encode, make_image, near_copy
 
 BIG = encode(np.random.default_rng(5).integers(0, 256, (300, 400, 3), dtype=np.uint8), "PNG")  # > max_bytes
 

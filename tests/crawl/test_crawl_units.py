@@ -14,12 +14,12 @@ from augbench.core.errors import ConfigError
 from augbench.core.progress import CancelToken
 from augbench.crawl.dedupe import DedupeIndex, hamming, phash
 from augbench.crawl.downloader import parse_retry_after
-from augbench.crawl.fixture_site import FixtureSite, encode, make_image, near_copy
 from augbench.crawl.manifest import KeywordStore, keyword_folder
 from augbench.crawl.parse import items_from_html_regex, items_from_script_texts, unwrap_proxy
 from augbench.crawl.politeness import HostLimiter
 from augbench.crawl.selectors import load_selectors
 from augbench.crawl.validate import InvalidImage, inspect_image, sniff
+from augbench.testing.fixture_site import FixtureSite, encode, make_image, near_copy
 
 
 def _img(data: bytes) -> Image.Image:

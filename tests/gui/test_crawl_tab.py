@@ -8,8 +8,8 @@ import shutil
 import pytest
 from PyQt5.QtCore import Qt
 
-from augbench.crawl.fixture_site import CLIENT_ID, CLIENT_SECRET, FixtureSite, make_image
 from augbench.gui.tab_crawl import CrawlTab
+from augbench.testing.fixture_site import CLIENT_ID, CLIENT_SECRET, FixtureSite, make_image
 
 pytestmark = pytest.mark.gui
 

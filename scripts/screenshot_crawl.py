@@ -1,6 +1,6 @@
 """Render docs/screenshots/crawl.png: the Crawl tab after a real crawl of the local fixture site.
 
-Run ``QT_QPA_PLATFORM=offscreen python -m augbench.gui.crawl_screenshot [OUT.png]``. It starts
+Run ``QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshot_crawl.py [OUT.png]``. It starts
 the Naver-like fixture site on 127.0.0.1, crawls two keywords with headless Chromium
 through the tab's own Start button, and grabs the widget.
 """
@@ -20,8 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     from PyQt5.QtWidgets import QApplication
 
     from augbench.core.paths import repo_root
-    from augbench.crawl.fixture_site import FixtureSite
     from augbench.gui.tab_crawl import CrawlTab
+    from augbench.testing.fixture_site import FixtureSite
 
     out_png = Path(argv[0]) if argv else repo_root() / "docs" / "screenshots" / "crawl.png"
     app = QApplication.instance() or QApplication([])

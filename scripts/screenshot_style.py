@@ -1,6 +1,6 @@
 """Render the Style tab offscreen with real images and save ``docs/screenshots/style.png``.
 
-Run: ``QT_QPA_PLATFORM=offscreen python -m augbench.gui.style_screenshot [OUT.png]``
+Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshot_style.py [OUT.png]``
 Uses the shipped decoder, a held-out photo (scikit-image astronaut) and the
 opencv-doc ``starry_night.jpg`` + scikit-image ``gravel`` as a two-style blend.
 """
