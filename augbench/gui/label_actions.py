@@ -104,7 +104,7 @@ class LabelActionsMixin:
         if not steps:
             self.show_message("the augmentation pipeline is empty")
             return
-        from augbench.label.clipcheck import pipeline_risks
+        from augbench.augment.clipcheck import pipeline_risks
 
         ann = replace(e.ann, boxes=list(e.ann.boxes))
         self.check_panel.setVisible(True)

@@ -206,7 +206,7 @@ def test_screenshot_with_boxes(qtbot, shell_tab, tmp_path: Path) -> None:
     tab.canvas.set_proposals([Proposal(Box(345, 2, 430, 70, "ear"), 0.81)])
     qtbot.mouseClick(tab.stats_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not tab.stats_panel.busy, timeout=10000)
-    from augbench.label.clipcheck import BoxRisk
+    from augbench.augment.clipcheck import BoxRisk
 
     tab.canvas.risks = {3: BoxRisk(3, "ear", 0.42, 0.25)}  # what "Check augmentation" shows for an edge box
     out_dir = ROOT / "docs" / "screenshots" if os.environ.get("AUGBENCH_SCREENSHOTS") else tmp_path

@@ -5,7 +5,8 @@ and ``augment_sample`` the export uses) a few times with fixed seeds on a
 blank image of the annotation's size, and counts per box how often it
 vanished or was cut by the new border. Only geometry matters, so a blank
 image is enough; the seeds make the check repeatable. The label tab shows the
-result on the canvas before the user exports anything.
+result on the canvas before the user exports anything. It lives in
+``augment`` (which may use ``label``), not the other way round.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from augbench.augment.apply import augment_sample
+from augbench.augment.pipeline import build_compose
 from augbench.label.types import ImageAnnotation
 
 
@@ -39,9 +42,6 @@ def pipeline_risks(steps: Sequence[Any], ann: ImageAnnotation, *, trials: int = 
     ``steps`` are the Augment tab's ``Step`` objects (or a ready Albumentations
     Compose built with label fields ``labels`` and ``box_ids``).
     """
-    from augbench.augment.apply import augment_sample
-    from augbench.augment.pipeline import build_compose
-
     n = len(ann.boxes)
     if n == 0 or trials <= 0:
         return []

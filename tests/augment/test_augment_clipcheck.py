@@ -10,7 +10,7 @@ pipeline = pytest.importorskip("augbench.augment.pipeline")
 
 
 def test_crop_risks_edge_boxes_not_central_ones() -> None:
-    from augbench.label.clipcheck import pipeline_risks
+    from augbench.augment.clipcheck import pipeline_risks
 
     ann = ImageAnnotation(Path("x.png"), 200, 100, 3, [Box(2, 2, 30, 30, "edge"), Box(90, 40, 110, 60, "centre")])
     crop = [pipeline.Step("RandomCrop", {"height": 60, "width": 120}, p=1.0)]
