@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import io
 import json
 import threading
 import time
@@ -34,41 +33,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, quote, urlsplit
 
-import numpy as np
-from PIL import Image
+from augbench.testing.images import encode, make_image, near_copy
 
 CLIENT_ID = "fixture-id"
 CLIENT_SECRET = "fixture-secret"
-
-
-def make_image(seed: int, size: tuple[int, int] = (160, 120), fmt: str = "JPEG", quality: int = 90) -> bytes:
-    """A distinct natural-looking image per seed (smooth colour blocks + discs), encoded as ``fmt``."""
-    w, h = size
-    r = np.random.default_rng(seed)
-    grid = r.integers(0, 256, (4, 5, 3), dtype=np.uint8)
-    img = Image.fromarray(grid).resize((w, h), Image.Resampling.BICUBIC)
-    arr = np.asarray(img).copy()
-    yy, xx = np.mgrid[0:h, 0:w]
-    for _ in range(3):
-        cx, cy, rad = r.integers(0, w), r.integers(0, h), r.integers(min(w, h) // 8, min(w, h) // 3)
-        arr[(xx - cx) ** 2 + (yy - cy) ** 2 < rad**2] = r.integers(0, 256, 3)
-    return encode(arr, fmt, quality)
-
-
-def encode(arr: np.ndarray | Image.Image, fmt: str = "JPEG", quality: int = 90) -> bytes:
-    img = arr if isinstance(arr, Image.Image) else Image.fromarray(arr)
-    buf = io.BytesIO()
-    img.save(buf, format=fmt, **({"quality": quality} if fmt == "JPEG" else {}))
-    return buf.getvalue()
-
-
-def near_copy(data: bytes, scale: float = 0.8, quality: int = 70) -> bytes:
-    """A resized, re-encoded copy (what another site re-hosting the photo serves)."""
-    with Image.open(io.BytesIO(data)) as img:
-        img = img.convert("RGB")
-        w, h = img.size
-        small = img.resize((max(8, int(w * scale)), max(8, int(h * scale))), Image.Resampling.LANCZOS)
-    return encode(small, "JPEG", quality)
 
 
 @dataclass
@@ -474,3 +442,8 @@ def add_messy_results(site: FixtureSite, query: str, n: int, dup_every: int = 10
                       "height": site.image_size[1]})
     site.set_results(query, items)
     return planted
+
+
+# The image factories moved to augbench.testing.images; tests import them from here too.
+__all__ = ["CLIENT_ID", "CLIENT_SECRET", "FixtureSite", "Route", "add_messy_results", "encode", "make_image", "near_copy",
+           "quoted"]
