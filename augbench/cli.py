@@ -3,6 +3,14 @@
 ``augbench run JOB.yaml`` runs any registered job with a progress bar. Each
 package may add its own sub-commands from ``augbench.<pkg>.cli`` by defining
 ``register(subparsers)``; a handler returns an exit code.
+
+Errors: every error a user can cause ends as ONE line on stderr and exit code 2
+(``augbench: ...``), never a traceback. Specific messages come from where the
+problem is understood (``ConfigError`` naming the field, ``AugbenchError``);
+:func:`main` is the safety net that turns anything else into one line plus a
+hint that ``--debug`` (or ``AUGBENCH_DEBUG=1``) shows the traceback.
+Every sub-command also takes ``--fresh``: when its output folder holds a run
+with a different config, move that folder aside and start anew.
 """
 
 from __future__ import annotations
@@ -11,7 +19,9 @@ import argparse
 import importlib
 import importlib.util
 import json
+import os
 import sys
+import traceback
 from typing import Any, Callable, Sequence
 
 from augbench.core.errors import AugbenchError, ConfigError
@@ -44,12 +54,21 @@ class TqdmProgress:
             self.bar.close()
 
 
-def execute(cfg: Any, quiet: bool = False) -> JobResult:
-    """Run a job with a tqdm bar; Ctrl+C cancels at the next safe point."""
+# Options of the current command line that apply to every job it runs (set by main()).
+_OPTIONS: dict[str, Any] = {"fresh": False}
+
+
+def execute(cfg: Any, quiet: bool = False, fresh: bool | None = None) -> JobResult:
+    """Run a job with a tqdm bar; Ctrl+C cancels at the next safe point.
+
+    ``fresh`` (default: the command line's ``--fresh``) moves an output folder that holds a
+    different run aside instead of refusing.
+    """
     bar = TqdmProgress(desc=getattr(type(cfg), "kind", "job"))
     cancel = CancelToken()
+    fresh = bool(_OPTIONS.get("fresh")) if fresh is None else fresh
     try:
-        result = run_job(cfg, progress=(lambda p: None) if quiet else bar, cancel=cancel)
+        result = run_job(cfg, progress=(lambda p: None) if quiet else bar, cancel=cancel, fresh=fresh)
     except KeyboardInterrupt:
         cancel.cancel()
         raise
@@ -120,24 +139,80 @@ def build_parser() -> argparse.ArgumentParser:
         name = f"augbench.{pkg}.cli"
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name).register(sub)
+    parser.add_argument("--debug", action="store_true", help="show the Python traceback of an unexpected error")
+    _add_common_options(parser)
     return parser
+
+
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Give every (nested) sub-command ``--fresh`` and ``--debug`` unless it defines them itself."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sp in set(action.choices.values()):
+                opts = sp._option_string_actions
+                if "--fresh" not in opts:
+                    sp.add_argument("--fresh", action="store_true", default=argparse.SUPPRESS,
+                                    help="if the output folder holds a run with a different config, move it aside "
+                                         "(to NAME.old-<time>) and start anew")
+                if "--debug" not in opts:
+                    sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                                    help="show the Python traceback of an unexpected error")
+                _add_common_options(sp)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line a user can act on for an exception nobody turned into an ``AugbenchError``."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if isinstance(exc, ConfigError):
+        return f"config error in {exc.field}: {exc.message}"
+    if isinstance(exc, AugbenchError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "out of memory (try fewer workers, a smaller image size or batch)"
+    if isinstance(exc, BrokenProcessPool):
+        return "a worker process died (out of memory, or killed); re-run to resume, or use --workers 1"
+    if isinstance(exc, OSError):
+        what = exc.strerror or str(exc) or type(exc).__name__
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{what}{where}"
+    if type(exc).__name__ == "DecompressionBombError":
+        return f"image refused as too large to decode safely: {exc}"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"unexpected error: {type(exc).__name__}{': ' + text if text else ''} (run with --debug for the traceback)"
+
+
+def one_line(text: str, limit: int = 400) -> str:
+    """Fold a multi-line message (a pydantic validation report, say) into one line without its web links."""
+    parts = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("For further info")]
+    line = "; ".join(parts)
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    debug = bool(getattr(args, "debug", False)) or os.environ.get("AUGBENCH_DEBUG", "") not in ("", "0")
+    _OPTIONS["fresh"] = bool(getattr(args, "fresh", False))
     try:
         return int(func(args) or 0)
-    except ConfigError as exc:
-        print(f"augbench: config error in {exc.field}: {exc.message}", file=sys.stderr)
-        return 2
-    except AugbenchError as exc:
-        print(f"augbench: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("augbench: cancelled", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback reaches a user
+        if debug:
+            traceback.print_exc()
+        from augbench.core.guard import RerunMismatchError
+
+        text = describe_error(exc)
+        if isinstance(exc, RerunMismatchError):  # the readable diff: one indented line per differing field
+            print(f"augbench: {text}", file=sys.stderr)
+        else:
+            print(f"augbench: {one_line(text)}", file=sys.stderr)
+        return 2
+    finally:
+        _OPTIONS["fresh"] = False
 
 
 if __name__ == "__main__":

@@ -29,11 +29,15 @@ def parse_transform(text: str) -> dict[str, Any]:
         if "=" not in part:
             raise ConfigError("--transform", f"expected key=value in {text!r}, got {part!r}")
         key, value = (s.strip() for s in part.split("=", 1))
-        if ".." in value:
-            lo, hi = value.split("..", 1)
-            parsed: Any = [yaml.safe_load(lo), yaml.safe_load(hi)]
-        else:
-            parsed = yaml.safe_load(value)
+        try:
+            if ".." in value:
+                lo, hi = value.split("..", 1)
+                parsed: Any = [yaml.safe_load(lo), yaml.safe_load(hi)]
+            else:
+                parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise ConfigError("--transform", f"cannot read the value {value!r} of {key!r} in {text!r} "
+                                             "(write a range as lo..hi, e.g. limit=-20..20)") from None
         if key == "p":
             step["p"] = parsed
         else:

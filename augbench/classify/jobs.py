@@ -25,8 +25,10 @@ from augbench.core.runfolder import RunFolder
 class TrainConfig:
     """Train one classifier on a folder and save a self-describing best checkpoint (``best.pt``)."""
 
-    data: str
-    out_dir: str
+    guard_rerun_free = ("epochs",)  # resuming may train longer
+
+    data: str = field(metadata={"role": "input"})
+    out_dir: str = field(metadata={"role": "output"})
     model: str = field(default="small_cnn", metadata={"choices": list(MODEL_NAMES)})
     pretrained: str = "none"
     freeze_backbone: bool = False
@@ -38,7 +40,7 @@ class TrainConfig:
     loss: Literal["ce", "weighted_ce", "focal"] = "ce"
     sampler: Literal["shuffle", "weighted"] = "shuffle"
     augment: bool = False
-    aug_pipeline: str = ""
+    aug_pipeline: str = field(default="", metadata={"role": "input"})
     select_metric: Literal["accuracy", "macro_f1"] = "accuracy"
     val_frac: float = field(default=0.15, metadata={"range": (0.0, 0.5)})
     test_frac: float = field(default=0.15, metadata={"range": (0.0, 0.5)})

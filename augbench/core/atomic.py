@@ -2,6 +2,13 @@
 
 A crash or a cancel therefore never leaves a half-written label, image or
 checkpoint: readers see either the old file or the complete new one.
+
+Temporary files are named ``.<name>.<random>.part``: hidden and without an image
+extension, so no image loader (torchvision's ``ImageFolder`` accepts hidden files
+by extension) picks up a leftover of a killed run, and :func:`clean_temporaries`
+can find and remove them when the job resumes. They are created with the normal
+mode (``0666`` minus the umask), not ``mkstemp``'s ``0600``, so outputs are as
+readable as any other file the user makes.
 """
 
 from __future__ import annotations
@@ -9,28 +16,64 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
+import re
+import secrets
 from pathlib import Path
 from typing import Any, Iterator
 
 from augbench.core.errors import AugbenchError
 
+TEMP_SUFFIX = ".part"
+# ``.name.<8 hex>.part`` (now) and ``.stem.<mkstemp 8 chars>.tmp.ext`` (older versions).
+_TEMP_RE = re.compile(r"^\..+\.[0-9a-f]{8}\.part(\.[A-Za-z0-9]+)?$|^\..+\.[A-Za-z0-9_]{8}\.tmp\.[A-Za-z0-9]+$")
+
+
+def _new_temp(target: Path, keep_suffix: bool) -> Path:
+    """Create an empty, uniquely named temporary file beside ``target`` (mode 0666 & ~umask)."""
+    for _ in range(100):
+        name = f".{target.name[:80]}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+        tmp = target.parent / (name + target.suffix if keep_suffix else name)
+        try:
+            fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return tmp
+    raise AugbenchError(f"cannot create a temporary file in {target.parent}")
+
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name is an atomic-write temporary (of this or an older augbench)."""
+    return bool(_TEMP_RE.match(name))
+
+
+def clean_temporaries(root: str | os.PathLike[str]) -> list[Path]:
+    """Remove leftover temporaries of killed runs under ``root``; returns what was removed.
+
+    Call it only while holding the folder's job lock (no other writer can be mid-write).
+    """
+    removed = []
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            if is_temporary(name):
+                p = Path(dirpath) / name
+                with contextlib.suppress(OSError):
+                    p.unlink()
+                    removed.append(p)
+    return removed
+
 
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_path(target: str | os.PathLike[str], *, keep_suffix: bool = False) -> Iterator[Path]:
     """Yield a temporary path next to ``target``; move it into place on success.
 
-    The temporary file keeps the target's suffix so that libraries which pick
-    a format from the extension (``torch.save``, Pillow) behave the same.
-    On any exception the temporary file is removed and ``target`` is untouched.
+    The temporary is ``.<name>.<random>.part`` (see the module docstring); ``keep_suffix``
+    appends the target's extension for writers that pick a format from it (matplotlib's
+    ``savefig``). On any exception the temporary file is removed and ``target`` is untouched.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.stem[:40]}.", suffix=f".tmp{target.suffix}", dir=target.parent
-    )
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = _new_temp(target, keep_suffix)
     try:
         yield tmp
         os.replace(tmp, target)

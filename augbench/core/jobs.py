@@ -340,22 +340,37 @@ def run_job(
     *,
     progress: ProgressFn = null_progress,
     cancel: CancelToken | None = None,
+    fresh: bool = False,
 ) -> JobResult:
     """Run any registered job; a cancel becomes ``status='cancelled'``.
+
+    Before the runner starts, :func:`augbench.core.guard.guard_job` enforces the one rule every
+    job obeys (inputs exist; an output folder is not, does not contain and does not sit inside an
+    input folder; one job per output folder, held by a lock; a re-run with a different config is
+    refused with a diff unless ``fresh`` moves the old folder aside). Role-bearing paths are made
+    absolute first, so ``job.yaml`` records where the files really are.
 
     Other errors propagate so the caller can show them; runners record
     per-file problems in ``result.skipped`` instead of raising.
     """
+    from augbench.core.guard import absolutize, guard_job
+
     spec = get_spec(kind_of(cfg))
     if spec.runner is None:
         raise AugbenchError(f"job kind {spec.kind!r} has no runner registered")
     validate_config(cfg)
+    cfg = absolutize(cfg)
     cancel = cancel or CancelToken()
-    try:
-        return spec.runner(cfg, progress=progress, cancel=cancel)
-    except Cancelled as exc:
-        partial = getattr(exc, "result", None)
-        if isinstance(partial, JobResult):
-            partial.status = "cancelled"
-            return partial
-        return JobResult(kind=spec.kind, status="cancelled", message=str(exc))
+    with guard_job(cfg, spec.kind, fresh=fresh) as notes:
+        try:
+            result = spec.runner(cfg, progress=progress, cancel=cancel)
+        except Cancelled as exc:
+            partial = getattr(exc, "result", None)
+            if isinstance(partial, JobResult):
+                partial.status = "cancelled"
+                result = partial
+            else:
+                result = JobResult(kind=spec.kind, status="cancelled", message=str(exc))
+    if notes:
+        result.message = "; ".join([*notes, result.message] if result.message else notes)
+    return result

@@ -41,8 +41,14 @@ DIAGNOSTICS = Path(".augbench") / "diagnostics"
 class CrawlConfig:
     """A crawl: one class folder per keyword, ``count`` kept images each."""
 
+    # A crawl only ever adds new numbered files under <out>/<keyword>/ (it never overwrites a name it did not
+    # reserve), and each keyword folder's manifest describes every file: crawling more keywords or more images
+    # into an existing data set folder is the normal way to grow it.
+    guard_shared_output = True
+    guard_rerun_check = False
+
     keywords: tuple[str, ...] = ()
-    out_dir: str = "crawl"
+    out_dir: str = field(default="crawl", metadata={"role": "output"})
     count: int = field(default=50, metadata={"range": (1, 5000)})
     engine: str = field(default="naver_browser", metadata={"choices": ENGINES})
     full_size: bool = True
@@ -58,12 +64,12 @@ class CrawlConfig:
     api_filter: str = field(default="all", metadata={"choices": ("all", "large", "medium", "small")})
     # URL list
     urls: tuple[str, ...] = ()
-    url_file: str = ""
+    url_file: str = field(default="", metadata={"role": "input"})
     # Browser engine
     search_url: str = ""  # overrides the selector table's search_url ({query}, {safe})
-    selectors_file: str = ""  # a user-edited copy of resources/crawl/naver.yaml
-    browser_path: str = ""
-    driver_path: str = ""
+    selectors_file: str = field(default="", metadata={"role": "input"})  # an edited copy of resources/crawl/naver.yaml
+    browser_path: str = field(default="", metadata={"role": "tool"})
+    driver_path: str = field(default="", metadata={"role": "tool"})
     allow_driver_download: bool = False
     page_timeout_s: float = field(default=10.0, metadata={"range": (0.5, 300)})
     scroll_timeout_s: float = field(default=3.0, metadata={"range": (0.1, 60)})

@@ -42,11 +42,11 @@ GRID_N = 8
 class BalanceConfig:
     """Everything the one button needs; the GUI and ``augbench balance JOB.yaml`` build the same object."""
 
-    dataset: str
-    out_dir: str
+    dataset: str = field(metadata={"role": "input"})
+    out_dir: str = field(metadata={"role": "output"})
     normal_class: str
     defect_classes: tuple[str, ...] = ()
-    work_dir: str = ""  # checkpoints and samples; default: <out_dir>_gan next to the output
+    work_dir: str = field(default="", metadata={"role": "output"})  # checkpoints, samples; default <out_dir>_gan
     target_mode: str = field(default="fill_to_normal",
                              metadata={"choices": ["fill_to", "percent_of_normal", "fill_to_normal"]})
     target_value: float = field(default=100.0, metadata={"range": (0.0, None)})
@@ -70,7 +70,7 @@ class BalanceConfig:
     n_holdout: int = field(default=16, metadata={"range": (0, None)})
     kid_features: str = field(default="lite0", metadata={"choices": ["lite0", "pixels"]})
     sample_every: int = field(default=50, metadata={"range": (0, None)})
-    generated_copy: str = ""  # also write the generated images as <generated_copy>/<class>/
+    generated_copy: str = field(default="", metadata={"role": "output"})  # also <generated_copy>/<class>/
     copy_originals: bool = True
     seed: int = 0
 

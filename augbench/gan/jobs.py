@@ -24,9 +24,11 @@ from augbench.gan.trainer import GanConfig, Trainer, load_model
 class GanTrainJob:
     """Unpaired training: ``domain_a`` (e.g. normals) <-> ``domain_b`` (e.g. one defect class)."""
 
-    domain_a: str
-    domain_b: str
-    out_dir: str
+    guard_rerun_free = ("epochs", "steps_per_epoch", "time_budget_s")  # resuming may train longer
+
+    domain_a: str = field(metadata={"role": "input"})
+    domain_b: str = field(metadata={"role": "input"})
+    out_dir: str = field(metadata={"role": "output"})
     model: GanConfig = field(default_factory=GanConfig)
     auto_channels: bool = True  # grey data -> 1-channel networks regardless of model.channels
     n_holdout: int = field(default=16, metadata={"range": (0, None)})
@@ -81,9 +83,9 @@ def run_train(cfg: GanTrainJob, *, progress: ProgressFn = null_progress,
 @register_job("gan.translate", "Translate a folder of images with a trained CycleGAN checkpoint")
 @dataclass(frozen=True)
 class GanTranslateJob:
-    checkpoint: str
-    input_dir: str
-    out_dir: str
+    checkpoint: str = field(metadata={"role": "input"})
+    input_dir: str = field(metadata={"role": "input"})
+    out_dir: str = field(metadata={"role": "output"})
     direction: str = field(default="AB", metadata={"choices": ["AB", "BA"]})
     size: int = field(default=0, metadata={"range": (0, 4096)})  # 0: the training size
     whiten: str = field(default="none", metadata={"choices": ["none", "otsu", "grabcut", "mask"]})

@@ -39,7 +39,7 @@ def plot_history(history: Sequence[dict[str, Any]], out_png: str | Path, title: 
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    with atomic_path(out_png) as tmp:
+    with atomic_path(out_png, keep_suffix=True) as tmp:  # matplotlib picks the format from the suffix
         fig.savefig(tmp, dpi=110)
     plt.close(fig)
     return Path(out_png)

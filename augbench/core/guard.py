@@ -1,0 +1,414 @@
+"""The one rule every job obeys before it writes a byte: inputs, outputs, one job per folder.
+
+Each job config declares, per field, what a path is for, as dataclass field metadata:
+
+* ``{"role": "input"}``: a file or folder the job reads (a list of them is fine);
+* ``{"role": "output"}``: a folder the job owns and writes into (the first one is its *run folder*:
+  ``job.yaml``, ``result.json``, ``manifest.jsonl`` live there);
+* ``{"role": "output_file"}``: one file the job writes (a COCO json, say);
+* ``{"role": "inplace"}``: a folder the job writes *beside* its inputs on purpose (label files next to
+  their images); exempt from the nesting rule, and the job itself never overwrites a file it did not write;
+* ``{"role": "tool"}``: a program (browser, driver) — neither read as data nor written.
+
+A config may refine the roles from its values with a ``path_roles()`` method (``labels-convert``'s
+``coco_file`` is read for ``--from coco`` and written for ``--to coco``) and name its run folder with
+``run_dir()`` (label jobs keep their records under ``<folder>/.augbench/<kind>``).
+
+:func:`guard_job`, used by :func:`augbench.core.jobs.run_job` for every kind, then enforces:
+
+1. an output folder may not be, contain, or sit inside an input folder (resolved: symlinks and
+   relative paths cannot hide it) — except under the input's hidden ``.augbench/`` records folder,
+   which no scanner reads; an output may not be an existing file, an input must exist;
+2. an existing output folder that augbench did not make (no ``job.yaml``, manifest or lock) is refused
+   unless the kind says it only ever adds new names (``guard_shared_output = True``: the crawler);
+3. one job per run folder: a lock file with the pid, held while the job runs; a lock whose pid is dead
+   (on this host) is stale and taken over;
+4. a re-run whose config differs from the recorded ``job.yaml`` is refused with a readable diff, unless
+   the caller asks for a fresh folder (``fresh=True``: the old folder is moved aside, never deleted).
+   Fields that do not change what is written (workers, device, ...) may differ; a kind adds its own with
+   field metadata ``{"rerun": "free"}`` or a class attribute ``guard_rerun_free = (...)``, or turns the
+   check off with ``guard_rerun_check = False`` (one-shot tools such as ``labels-convert``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from augbench.core.errors import AugbenchError, ConfigError
+
+ROLES = ("input", "output", "output_file", "inplace", "tool")
+LOCK_NAME = ".augbench.lock"
+RECORDS_DIR = ".augbench"
+# Fields that never change what a job writes: a re-run may change them freely.
+RERUN_FREE = frozenset({"workers", "start_method", "device", "resume", "threads", "num_threads", "shard",
+                        "checkpoint_every_s", "sample_every", "keep_snapshots", "quiet"})
+
+
+class OutputBusyError(AugbenchError):
+    """Another job holds the output folder's lock."""
+
+
+class RerunMismatchError(AugbenchError):
+    """The output folder holds a run whose recorded config differs from this one."""
+
+
+@dataclass
+class JobPaths:
+    """A config's paths by role, absolute (``~`` expanded), in declaration order."""
+
+    inputs: list[tuple[str, Path]] = field(default_factory=list)
+    outputs: list[tuple[str, Path]] = field(default_factory=list)
+    output_files: list[tuple[str, Path]] = field(default_factory=list)
+    inplace: list[tuple[str, Path]] = field(default_factory=list)
+
+
+def declared_roles(cls: type) -> dict[str, str]:
+    """``{field: role}`` for every field of ``cls`` that declares a role in its metadata."""
+    out = {}
+    for f in dataclasses.fields(cls):
+        role = f.metadata.get("role")
+        if role is not None:
+            if role not in ROLES:
+                raise TypeError(f"{cls.__name__}.{f.name}: unknown role {role!r}; use one of {ROLES}")
+            out[f.name] = role
+    return out
+
+
+def path_roles(cfg: Any) -> dict[str, str]:
+    """The roles of ``cfg``'s fields, refined by its ``path_roles()`` method when it has one."""
+    roles = declared_roles(type(cfg))
+    refine = getattr(cfg, "path_roles", None)
+    if callable(refine):
+        roles.update(refine())
+    return roles
+
+
+def _abs(value: str | os.PathLike[str]) -> Path:
+    return Path(os.path.abspath(os.path.expanduser(os.fspath(value))))
+
+
+def _values(value: Any) -> list[str]:
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return [str(v) for v in items if v is not None and str(v).strip()]
+
+
+def job_paths(cfg: Any) -> JobPaths:
+    paths = JobPaths()
+    buckets = {"input": paths.inputs, "output": paths.outputs, "output_file": paths.output_files,
+               "inplace": paths.inplace}
+    for name, role in path_roles(cfg).items():
+        if role in buckets:
+            buckets[role].extend((name, _abs(v)) for v in _values(getattr(cfg, name)))
+    return paths
+
+
+def absolutize(cfg: Any) -> Any:
+    """``cfg`` with every role-bearing path made absolute, so ``job.yaml`` records where things really are."""
+    changes: dict[str, Any] = {}
+    for name in path_roles(cfg):
+        value = getattr(cfg, name)
+        if isinstance(value, str) and value.strip():
+            new: Any = str(_abs(value))
+        elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            new = type(value)(str(_abs(v)) if v.strip() else v for v in value)
+        else:
+            continue
+        if new != value:
+            changes[name] = new
+    return dataclasses.replace(cfg, **changes) if changes else cfg
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    return child != parent and parent in child.parents
+
+
+def _in_records(child: Path, parent: Path) -> bool:
+    """``child`` lies under ``parent/.augbench/`` (run records that no scanner reads)."""
+    return _inside(child, parent) and child.relative_to(parent).parts[0] == RECORDS_DIR
+
+
+def check_paths(cfg: Any) -> JobPaths:
+    """Enforce rule 1 (see the module docstring); raise :class:`ConfigError` naming the field."""
+    paths = job_paths(cfg)
+    for name, p in paths.inputs:
+        if not p.exists():
+            raise ConfigError(name, f"{p} does not exist")
+    in_dirs = [(n, p.resolve()) for n, p in paths.inputs if p.is_dir()]
+    in_files = {p.resolve(): n for n, p in paths.inputs if p.is_file()}
+    for name, out in paths.outputs:
+        if out.is_file() or (out.exists() and not out.is_dir()):
+            raise ConfigError(name, f"{out} is an existing file, not a folder; choose a folder for the output")
+        r = out.resolve()
+        for in_name, inp in in_dirs:
+            where = f"the input folder {inp} ({in_name})"
+            if r == inp:
+                raise ConfigError(name, f"{out} is {where}; choose a separate output folder "
+                                        "(the job would write into your data)")
+            if _inside(r, inp) and not _in_records(r, inp):
+                raise ConfigError(name, f"{out} is inside {where}; a re-run would read its own outputs as "
+                                        "data: choose a folder outside it")
+            if _inside(inp, r):
+                raise ConfigError(name, f"{out} contains {where}; choose an output folder that does not "
+                                        "hold the data")
+    for name, out in paths.output_files:
+        if out.is_dir():
+            raise ConfigError(name, f"{out} is a folder; give a file name")
+        if out.resolve() in in_files:
+            raise ConfigError(name, f"{out} is also an input ({in_files[out.resolve()]}); "
+                                    "the job would overwrite what it reads")
+    return paths
+
+
+def run_folder(cfg: Any) -> Path | None:
+    """Where ``cfg`` keeps ``job.yaml`` and its lock: ``cfg.run_dir()``, else its first output folder."""
+    fn = getattr(cfg, "run_dir", None)
+    if callable(fn):
+        value = fn()
+        return _abs(value) if value else None
+    outs = job_paths(cfg).outputs
+    return outs[0][1] if outs else None
+
+
+def _is_augbench_folder(folder: Path) -> bool:
+    if (folder / "job.yaml").is_file():
+        return True
+    return any(p.name.startswith("manifest") and p.suffix == ".jsonl" or
+               (p.name.startswith(".augbench") and p.suffix == ".lock") for p in folder.iterdir())
+
+
+def _foreign_entries(folder: Path, limit: int = 3) -> list[str]:
+    names = []
+    for p in sorted(folder.iterdir()):
+        if not p.name.startswith("."):
+            names.append(p.name + ("/" if p.is_dir() else ""))
+            if len(names) >= limit:
+                break
+    return names
+
+
+# --------------------------------------------------------------------------- lock
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def lock_name(cfg: Any) -> str:
+    """``.augbench.lock``, or one per shard (``.augbench.part-0001-of-0004.lock``) so shards run side by side."""
+    spec = str(getattr(cfg, "shard", "") or "").strip()
+    if "/" in spec:
+        i, n = (s.strip() for s in spec.split("/", 1))
+        if i.isdigit() and n.isdigit() and int(n) > 1:
+            return f".augbench.part-{int(i):04d}-of-{int(n):04d}.lock"
+    return LOCK_NAME
+
+
+class OutputLock:
+    """A lock file holding the pid, host and kind of the job writing a folder."""
+
+    def __init__(self, folder: Path, kind: str, name: str = LOCK_NAME) -> None:
+        self.path = folder / name
+        self.kind = kind
+        self.held = False
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "kind": self.kind,
+                "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+        for _attempt in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+            except FileExistsError:
+                other = self._read()
+                pid = other.get("pid")
+                stale = (isinstance(pid, int) and other.get("host") == info["host"] and not _pid_alive(pid)) \
+                    or (not other and time.time() - self._mtime() > 60)  # unreadable and old: a torn write
+                if stale:
+                    with contextlib.suppress(FileNotFoundError):
+                        self.path.unlink()
+                    continue
+                who = f"pid {pid}" + (f" on {other.get('host')}" if other.get("host") != info["host"] else "")
+                raise OutputBusyError(
+                    f"{self.path.parent} is in use by another augbench job ({other.get('kind', '?')}, {who}, "
+                    f"started {other.get('started', '?')}); wait for it to finish, or delete {self.path} "
+                    "if that job is gone") from None
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(info, fh)
+            self.held = True
+            return
+        raise OutputBusyError(f"could not take the lock {self.path}")
+
+    def _mtime(self) -> float:
+        try:
+            return self.path.stat().st_mtime
+        except OSError:
+            return time.time()
+
+    def release(self) -> None:
+        if self.held and self._read().get("pid") == os.getpid():
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+        self.held = False
+
+
+# --------------------------------------------------------------------------- re-run check
+
+
+def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            out.update(_flat(v, f"{prefix}{k}."))
+        return out
+    return {prefix.rstrip("."): data}
+
+
+def rerun_free_fields(cfg: Any) -> set[str]:
+    free = set(RERUN_FREE) | set(getattr(cfg, "guard_rerun_free", ()))
+    free |= {f.name for f in dataclasses.fields(cfg) if f.metadata.get("rerun") == "free"}
+    return free
+
+
+def config_diff(cfg: Any, recorded: dict[str, Any]) -> list[str]:
+    """Readable ``field: old -> new`` lines for what differs (paths compared resolved)."""
+    from augbench.core.jobs import config_to_dict
+
+    new, old = _flat(config_to_dict(cfg)), _flat(dict(recorded))
+    free = rerun_free_fields(cfg)
+    roles = path_roles(cfg)
+    lines = []
+    for key in sorted(set(new) | set(old)):
+        if key == "kind" or key in free or key.rsplit(".", 1)[-1] in free:
+            continue
+        a, b = old.get(key, "<absent>"), new.get(key, "<absent>")
+        if key in roles:
+            a, b = _norm_paths(a), _norm_paths(b)
+        if a != b:
+            lines.append(f"  {key}: {_short(a)} -> {_short(b)}")
+    return lines
+
+
+def _norm_paths(value: Any) -> Any:
+    if isinstance(value, str) and value.strip():
+        return str(_abs(value).resolve())
+    if isinstance(value, list):
+        return [_norm_paths(v) for v in value]
+    return value
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def move_aside(folder: Path) -> Path:
+    """Rename ``folder`` to ``<name>.old-<timestamp>`` next to it (nothing is deleted)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    dest = folder.with_name(f"{folder.name}.old-{stamp}")
+    n = 1
+    while dest.exists():
+        n += 1
+        dest = folder.with_name(f"{folder.name}.old-{stamp}-{n}")
+    os.replace(folder, dest)
+    return dest
+
+
+def check_rerun(cfg: Any, folder: Path, kind: str) -> None:
+    """Rule 4: refuse when ``folder/job.yaml`` records a different job (or a different kind)."""
+    job_file = folder / "job.yaml"
+    if not job_file.is_file() or not getattr(cfg, "guard_rerun_check", True):
+        return
+    try:
+        recorded = yaml.safe_load(job_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        recorded = None
+    if not isinstance(recorded, dict):
+        raise RerunMismatchError(f"{job_file} is unreadable, so augbench cannot tell which job wrote {folder}; "
+                                 "choose another output folder or ask for a fresh one (--fresh)")
+    if recorded.get("kind") != kind:
+        raise RerunMismatchError(f"{folder} holds the output of a {recorded.get('kind')!r} job, not {kind!r}; "
+                                 "choose another output folder or ask for a fresh one (--fresh)")
+    diff = config_diff(cfg, recorded)
+    if diff:
+        raise RerunMismatchError(
+            f"{folder} was written by a different {kind} job; re-running with another config would mix "
+            "outputs and make job.yaml misdescribe them. Differences (recorded -> now):\n" + "\n".join(diff)
+            + "\nUse the recorded settings to resume, choose another output folder, or ask for a fresh one "
+              "(--fresh moves the old folder aside)")
+
+
+@contextlib.contextmanager
+def guard_job(cfg: Any, kind: str, *, fresh: bool = False) -> Iterator[list[str]]:
+    """Check rules 1-4 for ``cfg``, hold the run folder's lock while the body runs.
+
+    Yields a list of notes for the user (for example where ``fresh`` moved the old folder).
+    """
+    notes: list[str] = []
+    check_paths(cfg)
+    folder = run_folder(cfg)
+    if folder is None:
+        yield notes
+        return
+    if folder.is_dir() and any(folder.iterdir()):
+        if fresh:
+            lock = folder / lock_name(cfg)
+            if lock.exists():  # do not pull a folder from under a running job
+                OutputLock(folder, kind, lock.name).acquire()
+                (folder / lock.name).unlink()
+            notes.append(f"previous contents of {folder} moved to {move_aside(folder)}")
+        elif not _is_augbench_folder(folder) and not getattr(cfg, "guard_shared_output", False):
+            shown = ", ".join(_foreign_entries(folder))
+            raise ConfigError(
+                _first_output_field(cfg), f"{folder} already holds files augbench did not write ({shown} ...); "
+                "choose a new or empty folder so nothing of yours is overwritten")
+    created = not folder.exists()
+    lock = OutputLock(folder, kind, lock_name(cfg))
+    lock.acquire()
+    try:
+        check_rerun(cfg, folder, kind)
+        others = [p for p in folder.glob(".augbench*.lock") if p.name != lock.path.name]
+        if not others:  # no shard of this job is mid-write: leftovers of a killed run can go
+            from augbench.core.atomic import clean_temporaries
+
+            removed = clean_temporaries(folder)
+            if removed:
+                notes.append(f"removed {len(removed)} temporary file(s) left by an interrupted run")
+        yield notes
+    finally:
+        lock.release()
+        if created:  # a job refused or failed before writing anything leaves no empty folder behind
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+def _first_output_field(cfg: Any) -> str:
+    outs = job_paths(cfg).outputs
+    return outs[0][0] if outs else "out_dir"
+
+
+__all__ = ["JobPaths", "OutputBusyError", "OutputLock", "RerunMismatchError", "ROLES", "absolutize",
+           "check_paths", "check_rerun", "config_diff", "declared_roles", "guard_job", "job_paths", "path_roles",
+           "run_folder"]
