@@ -33,9 +33,10 @@ from augbench.style.engine import AdaINEngine, StyleEngine, boxes_to_mask, fit_s
 class StyleApplyConfig:
     """Stylize images with AdaIN (or Magenta) as data augmentation."""
 
-    input_dir: str
-    out_dir: str
-    styles: list[str]  # style image files and/or folders of style images (the style bank)
+    input_dir: str = field(metadata={"role": "input"})
+    out_dir: str = field(metadata={"role": "output"})
+    # style image files and/or folders of style images (the style bank)
+    styles: list[str] = field(metadata={"role": "input"})
     classes: list[str] = field(default_factory=list)  # ImageFolder classes to stylize (empty: all)
     copies: int = field(default=1, metadata={"range": (1, 100)})
     alpha_min: float = field(default=1.0, metadata={"range": (0.0, 1.0)})
@@ -45,8 +46,8 @@ class StyleApplyConfig:
     mask_mode: Literal["all", "foreground", "background"] = "all"
     engine: Literal["adain", "magenta"] = "adain"
     encoder: Literal["vgg16", "vgg19"] = "vgg16"
-    encoder_weights: str = ""
-    decoder_weights: str = ""
+    encoder_weights: str = field(default="", metadata={"role": "input"})
+    decoder_weights: str = field(default="", metadata={"role": "input"})
     max_side: int = field(default=1024, metadata={"range": (64, 8192)})
     style_side: int = field(default=512, metadata={"range": (64, 2048)})
     precision: Literal["auto", "fp32", "bf16"] = "auto"  # auto: bf16 where the CPU/GPU runs it fast
