@@ -20,9 +20,9 @@ import numpy as np
 from augbench.core.atomic import atomic_write_bytes, safe_join
 from augbench.core.dataset import Item, scan_dataset
 from augbench.core.errors import AugbenchError, Cancelled, ConfigError, ImageReadError
-from augbench.core.imageio import IMAGE_EXTS, read_image, write_image
+from augbench.core.imageio import read_image, write_image
 from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
-from augbench.core.layout import classes_for_label
+from augbench.core.layout import classes_for_label, list_images
 from augbench.core.progress import CancelToken, Progress, ProgressFn
 from augbench.core.runfolder import RunFolder, iter_manifest
 from augbench.style.engine import AdaINEngine, StyleEngine, boxes_to_mask, fit_side
@@ -85,7 +85,7 @@ def load_style_bank(specs: list[str], side: int) -> tuple[list[tuple[str, np.nda
     for s in specs:
         p = Path(s)
         if p.is_dir():
-            paths += sorted(q for q in p.rglob("*") if q.suffix.lower() in IMAGE_EXTS and q.is_file())
+            paths += list_images(p, recursive=True)
         elif p.is_file():
             paths.append(p)
         else:
