@@ -37,6 +37,13 @@ class Sample:
     label: int
     origin: str = "real"  # real | cyclegan | style | ...
     source: str = ""  # the real image a synthetic one was made from, when known
+    # Every real image the generator used for this output besides ``source`` (e.g. the defect a transplant
+    # cut its patch from): the leak guard checks these too.
+    sources: tuple[str, ...] = ()
+    seed: int | None = None  # the training subset (protocol seed) the generator learned from, when per-seed
+
+    def all_sources(self) -> list[str]:
+        return [x for x in (self.source, *self.sources) if x]
 
 
 @dataclass
@@ -47,6 +54,8 @@ class Split:
     train: list[Sample] = field(default_factory=list)
     val: list[Sample] = field(default_factory=list)
     test: list[Sample] = field(default_factory=list)
+    # Images dropped before splitting because they cannot be decoded: (path, reason). Never in train/val/test.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def counts(self, part: str) -> dict[str, int]:
         c = Counter(s.label for s in getattr(self, part))
@@ -110,20 +119,41 @@ def make_split(
         raise DatasetError(f"{root} has only {len(classes)} class(es); a classifier needs at least 2")
     idx = {c: i for i, c in enumerate(classes)}
     eval_exclude = eval_exclude or set()
+    readable, skipped = validate_images([str(it.image) for it in info.items])
+    items_ok = [it for it in info.items if str(it.image) in readable]
     if info.layout == "split-imagefolder":
-        split = Split(classes)
-        for it in info.items:
+        split = Split(classes, skipped=skipped)
+        for it in items_ok:
             getattr(split, it.split or "train").append(Sample(str(it.image), idx[it.label_class]))
         if not split.val:
             split.train, split.val = _stratified(split.train, [val_frac], seed)
         if not split.test:
             raise DatasetError(f"{root} has train/ but no test/ folder")
         return split
-    items = [Sample(str(it.image), idx[it.label_class]) for it in info.items]
+    items = [Sample(str(it.image), idx[it.label_class]) for it in items_ok]
     locked = [s for s in items if Path(s.path).stem in eval_exclude]
     free = [s for s in items if Path(s.path).stem not in eval_exclude]
     train, val, test = _stratified(free, [val_frac, test_frac], seed)
-    return Split(classes, train + locked, val, test)
+    return Split(classes, train + locked, val, test, skipped)
+
+
+def validate_images(paths: Sequence[str]) -> tuple[set[str], list[tuple[str, str]]]:
+    """(decodable paths, [(path, reason)] for the rest): run BEFORE splitting.
+
+    Issue 10: unreadable files used to enter ``split.json`` and be dropped later,
+    which left val without defects and ``result.skipped`` empty. Each file is
+    fully decoded once here (``read_image`` loads the whole image, so truncation shows).
+    """
+    ok: set[str] = set()
+    bad: list[tuple[str, str]] = []
+    for p in paths:
+        try:
+            read_image(p, mode="rgb")
+        except ImageReadError as exc:
+            bad.append((p, exc.reason))
+            continue
+        ok.add(p)
+    return ok, bad
 
 
 def load_image(path: str, size: int, channels: int) -> np.ndarray:
@@ -140,7 +170,9 @@ def load_image(path: str, size: int, channels: int) -> np.ndarray:
 class ImageDataset(Dataset):
     """Samples as (float tensor CxHxW in [0, 1], label); decoded once, kept in memory.
 
-    ``transform`` is an Albumentations-style callable ``t(image=HxWxC uint8)["image"]``.
+    ``transform`` is an Albumentations-style callable ``t(image=HxWxC uint8)["image"]``, applied
+    to every sample or, with ``transform_origins``, only to samples of those origins
+    (``augcopy``: the augmented-oversampling arm's extra copies).
     Unreadable files are dropped up front and listed in ``skipped``.
     """
 
@@ -151,10 +183,12 @@ class ImageDataset(Dataset):
         channels: int = 3,
         transform: Callable[..., dict[str, Any]] | None = None,
         cache: dict[tuple[str, int, int], np.ndarray] | None = None,
+        transform_origins: set[str] | None = None,
     ) -> None:
         self.size = size
         self.channels = channels
         self.transform = transform
+        self.transform_origins = transform_origins  # None = every sample; else only samples of these origins
         self.samples: list[Sample] = []
         self.images: list[np.ndarray] = []
         self.skipped: list[tuple[str, str]] = []
@@ -176,7 +210,8 @@ class ImageDataset(Dataset):
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
         img = self.images[i]
-        if self.transform is not None:
+        if self.transform is not None and (self.transform_origins is None
+                                           or self.samples[i].origin in self.transform_origins):
             img = self.transform(image=img)["image"]
             if img.ndim == 2:
                 img = img[..., None]
@@ -184,29 +219,47 @@ class ImageDataset(Dataset):
         return t, self.labels[i]
 
 
-def classic_pipeline(size: int) -> Any:
-    """The default 'classic augmentation' arm: flips, 90-degree turns, small affine, brightness/contrast.
+def classic_pipeline(size: int, seed: int | None = None) -> Any:
+    """The default 'classic augmentation' arm: flips, small rotations/shifts, brightness/contrast.
 
-    Chosen for inspection images (solar cells, parts) where orientation carries
-    no label; give the Augment tab's saved pipeline instead for other data.
+    Suited to aligned inspection images (solar cells, wafers): flips keep bus
+    bars where they run, so there are no 90-degree turns (a turned bus-bar cell is
+    an image the test set never shows). ``seed`` makes the draws repeatable
+    (issue 10: two runs with one seed must see the same augmented images). Give
+    the Augment tab's saved pipeline instead for other data. ``size`` is unused
+    (kept for callers that pass it): the ops are size-free.
     """
     from augbench.augment.alb import A
 
+    del size
     return A.Compose([
         A.HorizontalFlip(p=0.5),
         A.VerticalFlip(p=0.5),
-        A.RandomRotate90(p=0.5),
-        A.Affine(scale=(0.9, 1.1), translate_percent=(-0.05, 0.05), rotate=(-10, 10), p=0.5),
-        A.RandomBrightnessContrast(0.15, 0.15, p=0.5),
-    ])
+        A.Affine(scale=(0.95, 1.05), translate_percent=(-0.03, 0.03), rotate=(-5, 5), border_mode=cv2.BORDER_REFLECT_101,
+                 p=0.7),
+        A.RandomBrightnessContrast(0.1, 0.1, p=0.7),
+    ], seed=seed)
 
 
-def load_pipeline_file(path: str | os.PathLike[str]) -> Any:
+def augmented_copy(pipeline: Any, img: np.ndarray, key: str, seed: int, copy: int) -> np.ndarray:
+    """One augmented copy of ``img`` that depends only on (key, seed, copy): re-making it gives the same pixels.
+
+    That is what lets the feature cache (keyed by pixels) serve copies again and
+    makes augmented arms reproducible whatever order the copies are made in.
+    """
+    import zlib
+
+    pipeline.set_random_seed(zlib.crc32(f"{key}|{seed}|{copy}".encode()) & 0x7FFFFFFF)
+    out = pipeline(image=img)["image"]
+    return np.ascontiguousarray(out)
+
+
+def load_pipeline_file(path: str | os.PathLike[str], seed: int | None = None) -> Any:
     """An Albumentations pipeline saved by the Augment tab (``A.save`` JSON/YAML), without box parameters."""
     from augbench.augment.alb import A
     from augbench.augment.pipeline import load_compose
 
-    return A.Compose(list(load_compose(path, job_field="aug_pipeline").transforms))
+    return A.Compose(list(load_compose(path, job_field="aug_pipeline").transforms), seed=seed)
 
 
 def read_synthetic_manifest(
@@ -216,6 +269,8 @@ def read_synthetic_manifest(
 
     The class is the row's ``class``/``label`` key, else the parent folder name,
     else ``default_class``. Relative ``file`` paths are relative to the manifest.
+    ``source`` (the translated/background image), ``defect_source(s)``/``sources``
+    (images the generator took defects from) and ``subset_seed`` feed the leak guard.
     """
     from augbench.core.runfolder import iter_manifest
 
@@ -234,7 +289,13 @@ def read_synthetic_manifest(
             cls = f.parent.name if f.parent.name in class_index else default_class
         if cls not in class_index or not f.is_file():
             continue
-        out.append(Sample(str(f), class_index[cls], origin, str(row.get("source", ""))))
+        extra: list[str] = []
+        for key in ("defect_source", "defect_sources", "sources", "patch_source", "patch_sources"):
+            v = row.get(key)
+            extra += [str(x) for x in v] if isinstance(v, list) else ([str(v)] if v else [])
+        seed = row.get("subset_seed")
+        out.append(Sample(str(f), class_index[cls], origin, str(row.get("source", "")), tuple(extra),
+                          int(seed) if isinstance(seed, (int, float)) and not isinstance(seed, bool) else None))
     return out
 
 
@@ -244,5 +305,5 @@ def save_split(split: Split, path: str | os.PathLike[str]) -> None:
     atomic_write_text(path, json.dumps(split.to_dict(), ensure_ascii=False) + "\n")
 
 
-__all__ = ["ImageDataset", "Sample", "Split", "classic_pipeline", "load_image", "load_pipeline_file", "make_split",
-           "read_synthetic_manifest", "save_split"]
+__all__ = ["ImageDataset", "Sample", "Split", "augmented_copy", "classic_pipeline", "load_image", "load_pipeline_file",
+           "make_split", "read_synthetic_manifest", "save_split", "validate_images"]

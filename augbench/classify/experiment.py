@@ -10,7 +10,16 @@ An *arm* is one or more components joined by ``+``:
 ``classic_aug``     the Augment tab's pipeline (``aug_pipeline``) or flips/turns/affine/brightness
 ``style[@A]``       + style-transfer images from ``style_manifest`` (origin "style")
 ``cyclegan[@A]``    + CycleGAN images from ``cyclegan_manifest`` (origin "cyclegan")
+``transplant[@A]``  + defect-transplant images from ``transplant_manifest`` (origin "transplant")
+``aug_oversample@N`` + N classic-augmented copies of the real training minority images
+``oracle@N``        + N real minority images no generator saw (``protocol_split``'s oracle pool)
 ==================  ============================================================
+
+With ``protocol_split`` (see :mod:`augbench.classify.protocol`) each seed trains
+on its own subset and val/test are the protocol's fixed parts; synthetic rows
+that carry ``subset_seed`` are used only for that seed. ``head: linear_probe``
+trains a logistic regression on cached frozen features instead of the network
+(:mod:`augbench.classify.probe_experiment`).
 
 ``@A`` is an amount: an integer is a number of images (``cyclegan@100``, the
 paper's +100), a number in (0, 1] a fraction of what the manifest offers
@@ -37,6 +46,13 @@ from typing import Any, Literal
 
 import torch
 
+from augbench.classify.arms import (  # noqa: E402,F401 - re-exported: the arm grammar lives in arms.py
+    BASE_COMPONENTS,
+    DEFAULT_ARMS,
+    SYNTH_COMPONENTS,
+    Arm,
+    parse_arm,
+)
 from augbench.classify.data import (
     ImageDataset,
     Sample,
@@ -56,52 +72,6 @@ from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
 from augbench.core.progress import CancelToken, Progress, ProgressFn, null_progress
 from augbench.core.runfolder import RunFolder
 
-BASE_COMPONENTS = ("baseline", "class_weights", "oversample", "focal", "classic_aug")
-SYNTH_COMPONENTS = ("style", "cyclegan")
-DEFAULT_ARMS = ["baseline", "class_weights", "oversample", "classic_aug"]
-_AMOUNT = re.compile(r"^(style|cyclegan)(?:@(\d+(?:\.\d+)?))?$")
-
-
-@dataclass(frozen=True)
-class Arm:
-    """A parsed arm name: the loss, the sampler, augmentation and synthetic additions."""
-
-    name: str
-    loss: str = "ce"
-    sampler: str = "shuffle"
-    augment: bool = False
-    synthetic: tuple[tuple[str, float | None], ...] = ()  # (origin, amount) — amount None = all
-
-
-def parse_arm(name: str) -> Arm:
-    """``'oversample+cyclegan@100'`` -> Arm; raises ConfigError naming the bad part."""
-    loss, sampler, augment = "ce", "shuffle", False
-    synth: list[tuple[str, float | None]] = []
-    parts = [p.strip() for p in name.split("+") if p.strip()]
-    if not parts:
-        raise ConfigError("arms", "an arm needs at least one component")
-    for part in parts:
-        m = _AMOUNT.match(part)
-        if m:
-            amount = None if m.group(2) is None else float(m.group(2))
-            if amount is not None and amount <= 0:
-                raise ConfigError("arms", f"{part}: the amount must be positive")
-            synth.append((m.group(1), amount))
-        elif part == "class_weights":
-            loss = "weighted_ce"
-        elif part == "focal":
-            loss = "focal"
-        elif part == "oversample":
-            sampler = "weighted"
-        elif part == "classic_aug":
-            augment = True
-        elif part != "baseline":
-            raise ConfigError("arms", f"unknown arm component {part!r}; use {', '.join(BASE_COMPONENTS)}, "
-                                      "style[@N], cyclegan[@N] joined by '+'")
-    if "class_weights" in parts and "focal" in parts:
-        raise ConfigError("arms", f"{name}: choose class_weights or focal, not both")
-    return Arm(name, loss, sampler, augment, tuple(synth))
-
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.@+-]", "_", name)
@@ -113,8 +83,8 @@ def _safe(name: str) -> str:
 class ExperimentConfig:
     """Compare balancing arms for image classifiers over several seeds (job ``bench.experiment``)."""
 
-    data: str
-    out_dir: str
+    data: str = field(metadata={"role": "input"})
+    out_dir: str = field(metadata={"role": "output"})
     models: list[str] = field(default_factory=lambda: ["small_cnn"], metadata={"choices": list(MODEL_NAMES)})
     arms: list[str] = field(default_factory=lambda: list(DEFAULT_ARMS))
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2], metadata={"range": (0, None)})
@@ -132,11 +102,18 @@ class ExperimentConfig:
     split_seed: int = 0
     select_metric: Literal["accuracy", "macro_f1"] = "accuracy"
     patience: int = field(default=0, metadata={"range": (0, 1000)})
-    aug_pipeline: str = ""  # Albumentations JSON/YAML from the Augment tab; empty = built-in classic pipeline
-    cyclegan_manifest: str = ""
-    style_manifest: str = ""
+    # Albumentations JSON/YAML from the Augment tab; empty = built-in classic pipeline
+    aug_pipeline: str = field(default="", metadata={"role": "input"})
+    cyclegan_manifest: str = field(default="", metadata={"role": "input"})
+    style_manifest: str = field(default="", metadata={"role": "input"})
+    transplant_manifest: str = field(default="", metadata={"role": "input"})
+    protocol_split: str = ""  # a protocol split JSON (ids relative to `data`): per-seed subsets, oracle pool
+    head: Literal["finetune", "linear_probe"] = "finetune"  # linear_probe: logistic regression on frozen features
+    aug_copies: int = field(default=1, metadata={"range": (1, 50)})  # linear_probe classic_aug: copies per image
+    feature_cache: str = ""  # linear_probe: folder of the content-hash feature cache (default out_dir/features)
     synthetic_class: str = ""  # class of synthetic rows that name none (e.g. "defect")
-    eval_exclude_file: str = ""  # file stems (one per line) never used for val/test, e.g. a GAN's sources.txt
+    # file stems (one per line) never used for val/test, e.g. a GAN's sources.txt
+    eval_exclude_file: str = field(default="", metadata={"role": "input"})
     device: str = "auto"
     amp: Literal["off", "bf16", "fp16"] = "off"
     channels_last: bool = False
@@ -157,6 +134,11 @@ class ExperimentConfig:
             for origin, _ in arm.synthetic:
                 if not getattr(self, f"{origin}_manifest"):
                     raise ConfigError(f"{origin}_manifest", f"arm {a!r} needs {origin}_manifest (a manifest.jsonl)")
+            if arm.oracle and not self.protocol_split:
+                raise ConfigError("protocol_split", f"arm {a!r} needs protocol_split (it names the oracle pool)")
+        if self.head == "linear_probe" and self.models != ["efficientnet_lite0"]:
+            raise ConfigError("models", "head linear_probe uses frozen efficientnet_lite0 features: "
+                                        "models: [efficientnet_lite0]")
 
     def epochs_for(self, model: str) -> int:
         return self.epochs or MODELS[model].default_epochs
@@ -180,39 +162,114 @@ def _read_lines(path: str) -> set[str]:
 
 
 def prepare_split(cfg: ExperimentConfig) -> Split:
-    """Load ``out_dir/split.json`` if it exists (identical splits on re-runs), else make and save it."""
+    """Load ``out_dir/split.json`` if it exists (identical splits on re-runs), else make and save it.
+
+    Unreadable images are dropped before splitting and listed in ``out_dir/unreadable.json``
+    (never in ``split.json``), so a re-run still reports them.
+    """
     path = Path(cfg.out_dir) / "split.json"
+    bad_path = Path(cfg.out_dir) / "unreadable.json"
     if path.is_file():
-        return Split.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        split = Split.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        if bad_path.is_file():
+            split.skipped = [tuple(x) for x in json.loads(bad_path.read_text(encoding="utf-8"))]  # type: ignore[misc]
+        return split
     split = make_split(cfg.data, cfg.val_frac, cfg.test_frac, cfg.split_seed, _read_lines(cfg.eval_exclude_file))
     save_split(split, path)
+    atomic_write_json(bad_path, [list(x) for x in split.skipped])
+    return split
+
+
+def seed_split(cfg: ExperimentConfig, split: Split | None, seed: int) -> Split:
+    """The split one seed trains on: the protocol's subset for that seed, else the experiment's one split."""
+    if cfg.protocol_split:
+        from augbench.classify.protocol import load_protocol
+
+        return load_protocol(cfg.protocol_split, cfg.data).split_for(seed)
+    assert split is not None
     return split
 
 
 def synthetic_pool(cfg: ExperimentConfig, split: Split, origin: str) -> tuple[list[Sample], int]:
-    """(usable synthetic samples of ``origin``, number dropped because their source is a val/test image)."""
+    """(synthetic samples of ``origin``, number dropped by the leak guard).
+
+    The leak guard drops a synthetic image when ANY real image its generator used
+    for it (the translated source and the defect images it learned from or cut
+    patches from) is a val/test image, or, under a protocol, an oracle-pool image.
+    """
     manifest = getattr(cfg, f"{origin}_manifest")
     idx = {c: i for i, c in enumerate(split.classes)}
     rows = read_synthetic_manifest(manifest, origin, idx, cfg.synthetic_class or None)
     held_out = _stems(split.val) | _stems(split.test)
-    keep = [s for s in rows if not s.source or Path(s.source).stem not in held_out]
+    if cfg.protocol_split:
+        from augbench.classify.protocol import load_protocol
+
+        held_out |= load_protocol(cfg.protocol_split, cfg.data).generator_forbidden()
+    keep = [s for s in rows if not any(Path(x).stem in held_out for x in s.all_sources())]
     return sorted(keep, key=lambda s: s.path), len(rows) - len(keep)
+
+
+def seed_pool(pool: list[Sample], split: Split, seed: int, protocol: bool) -> tuple[list[Sample], int]:
+    """The synthetic rows usable for ``seed``: rows made for another subset are left out, and under a protocol
+    so are rows whose generator saw real images outside this seed's training subset (a privileged generator)."""
+    rows = [s for s in pool if s.seed is None or s.seed == seed]
+    if not protocol:
+        return rows, 0
+    train = _stems(split.train)
+    ok = [s for s in rows if all(Path(x).stem in train for x in s.all_sources())]
+    return ok, len(rows) - len(ok)
+
+
+def _amount(amount: float | None, n_pool: int) -> int:
+    return n_pool if amount is None else (int(round(amount * n_pool)) if amount <= 1 else int(amount))
 
 
 def training_samples(cfg: ExperimentConfig, split: Split, arm: Arm, seed: int,
                      pools: dict[str, tuple[list[Sample], int]]) -> tuple[list[Sample], dict[str, int]]:
-    """The real training samples plus this arm's synthetic share (a seeded subset when an amount is set)."""
+    """The real training samples plus this arm's additions: synthetic, augmented minority copies, oracle images.
+
+    Additions are nested in the amount (``@150`` is the first 150 of ``@300`` for a seed), so a
+    bigger amount only adds images.
+    """
     samples = list(split.train)
     added: dict[str, int] = {}
     for origin, amount in arm.synthetic:
-        pool, _ = pools[origin]
-        n = len(pool) if amount is None else (int(round(amount * len(pool))) if amount <= 1 else int(amount))
+        pool, _ = seed_pool(pools[origin][0], split, seed, bool(cfg.protocol_split))
+        n = _amount(amount, len(pool))
         if n > len(pool):
-            raise ConfigError("arms", f"{arm.name}: asks for {n} {origin} images, the manifest has {len(pool)}")
-        chosen = random.Random(seed).sample(pool, n) if n < len(pool) else pool
-        samples += chosen
-        added[origin] = len(chosen)
+            raise ConfigError("arms", f"{arm.name}: asks for {n} {origin} images; {len(pool)} usable for seed {seed}")
+        samples += nested_choice(pool, n, seed)
+        added[origin] = n
+    if arm.aug_minority:
+        minority = _minority_label(split, cfg)
+        real = sorted((s for s in split.train if s.label == minority), key=lambda s: s.path)
+        order = nested_choice(real, len(real), seed)
+        samples += [Sample(order[i % len(order)].path, minority, "augcopy", order[i % len(order)].path)
+                    for i in range(arm.aug_minority)]
+        added["augcopy"] = arm.aug_minority
+    if arm.oracle:
+        from augbench.classify.protocol import load_protocol
+
+        pool = load_protocol(cfg.protocol_split, cfg.data).oracle()
+        if arm.oracle > len(pool):
+            raise ConfigError("arms", f"{arm.name}: the oracle pool holds {len(pool)} images")
+        samples += [Sample(s.path, s.label, "oracle") for s in nested_choice(pool, arm.oracle, seed)]
+        added["oracle"] = arm.oracle
     return samples, added
+
+
+def nested_choice(pool: list[Sample], n: int, seed: int) -> list[Sample]:
+    """The first ``n`` of a seeded permutation of ``pool`` (sorted by path first): nested in ``n``."""
+    items = sorted(pool, key=lambda s: s.path)
+    order = random.Random(seed).sample(range(len(items)), len(items))
+    return [items[i] for i in order[:n]]
+
+
+def _minority_label(split: Split, cfg: ExperimentConfig) -> int:
+    if cfg.synthetic_class and cfg.synthetic_class in split.classes:
+        return split.classes.index(cfg.synthetic_class)
+    counts = split.counts("train")
+    return split.classes.index(min(counts, key=lambda c: counts[c]))
 
 
 def run_one(
@@ -229,9 +286,12 @@ def run_one(
     """Train and test one (model, arm, seed); returns the JSON-ready record (also written to disk)."""
     train_samples, added = training_samples(cfg, split, arm, seed, pools)
     transform = None
-    if arm.augment:
-        transform = load_pipeline_file(cfg.aug_pipeline) if cfg.aug_pipeline else classic_pipeline(cfg.image_size)
-    train_ds = ImageDataset(train_samples, cfg.image_size, cfg.channels, transform, cache)
+    if arm.augment or arm.aug_minority:
+        # Seeded (issue 10): the same seed sees the same augmented images, so its losses repeat exactly.
+        transform = (load_pipeline_file(cfg.aug_pipeline, seed=seed) if cfg.aug_pipeline
+                     else classic_pipeline(cfg.image_size, seed=seed))
+    train_ds = ImageDataset(train_samples, cfg.image_size, cfg.channels, transform, cache,
+                            transform_origins=None if arm.augment else {"augcopy"})
     val_ds = ImageDataset(split.val, cfg.image_size, cfg.channels, None, cache)
     test_ds = ImageDataset(split.test, cfg.image_size, cfg.channels, None, cache)
     torch.manual_seed(seed)
@@ -297,19 +357,28 @@ def run_experiment(cfg: ExperimentConfig, *, progress: ProgressFn = null_progres
         torch.set_num_threads(cfg.num_threads)
     folder = RunFolder(cfg.out_dir)
     folder.write_job(cfg)
-    split = prepare_split(cfg)
+    split = None if cfg.protocol_split else prepare_split(cfg)
+    ref_split = seed_split(cfg, split, cfg.seeds[0])
     arms = [parse_arm(a) for a in cfg.arms]
     pools: dict[str, tuple[list[Sample], int]] = {}
     for origin in {o for a in arms for o, _ in a.synthetic}:
-        pools[origin] = synthetic_pool(cfg, split, origin)
+        pools[origin] = synthetic_pool(cfg, ref_split, origin)
     # Seed-major order: every finished seed completes a paired comparison of all arms, so a run
     # stopped early (or watched live) still has matched baselines.
     plan = [(m, a, s) for s in cfg.seeds for m in cfg.models for a in arms]
     result = JobResult(kind="bench.experiment", out_dir=str(cfg.out_dir))
+    for path, reason in ref_split.skipped:
+        result.skipped.append(Skipped(path, f"unreadable, left out before splitting: {reason}"))
     for origin, (_, dropped) in pools.items():
         if dropped:
             result.skipped.append(Skipped(getattr(cfg, f"{origin}_manifest"),
-                                          f"{dropped} {origin} images made from val/test images were left out"))
+                                          f"leak guard: {dropped} {origin} images made from val/test"
+                                          f"{'/oracle' if cfg.protocol_split else ''} images were left out"))
+    if cfg.head == "linear_probe":
+        from augbench.classify.probe_experiment import run_probe_runs
+
+        n_done = run_probe_runs(cfg, arms, pools, result, progress, cancel)
+        return _finish(cfg, result, n_done)
     cache: dict[Any, Any] = {}
     n_done = 0
     for i, (model_name, arm, seed) in enumerate(plan):
@@ -328,7 +397,7 @@ def run_experiment(cfg: ExperimentConfig, *, progress: ProgressFn = null_progres
 
         cancel.check()
         try:
-            rec = run_one(cfg, split, model_name, arm, seed, pools, cache, sub, cancel)
+            rec = run_one(cfg, seed_split(cfg, split, seed), model_name, arm, seed, pools, cache, sub, cancel)
         except Exception as exc:
             from augbench.core.errors import Cancelled
 

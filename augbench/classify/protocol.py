@@ -22,13 +22,17 @@ checked and rebuilt.
 
 from __future__ import annotations
 
+import json
+import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from augbench.classify.data import Sample, Split
 from augbench.core.errors import ConfigError
 
 
@@ -135,4 +139,61 @@ def check_protocol_split(split: dict[str, Any]) -> list[str]:
     return problems
 
 
-__all__ = ["Item", "check_protocol_split", "make_protocol_split"]
+@dataclass(frozen=True)
+class Protocol:
+    """A loaded protocol split whose ids are paths relative to ``root`` (see the module docstring)."""
+
+    root: Path
+    data: dict[str, Any]
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.data["classes"])
+
+    @property
+    def minority(self) -> str:
+        return str(self.data["minority"])
+
+    def _samples(self, files: dict[str, list[str]]) -> list[Sample]:
+        idx = {c: i for i, c in enumerate(self.classes)}
+        return [Sample(str(self.root / f), idx[c]) for c in self.classes for f in files.get(c, [])]
+
+    def seeds(self) -> list[int]:
+        return sorted(int(k) for k in self.data["subsets"])
+
+    def split_for(self, seed: int) -> Split:
+        """Train = the seed's subset; val and test = the fixed parts."""
+        sub = self.data["subsets"].get(str(int(seed)))
+        if sub is None:
+            raise ConfigError("seeds", f"the protocol split has no training subset for seed {seed}; "
+                                       f"it has seeds {self.seeds()[:5]}...")
+        return Split(self.classes, self._samples(sub), self._samples(self.data["val"]),
+                     self._samples(self.data["test"]))
+
+    def oracle(self) -> list[Sample]:
+        """Real minority images no generator and no training subset sees (the oracle arm's pool)."""
+        return self._samples(self.data["oracle_pool"])
+
+    def generator_forbidden(self) -> set[str]:
+        """Stems a generator may never see, as source or target: val, test and the oracle pool."""
+        return {Path(f).stem for part in ("val", "test", "oracle_pool") for files in self.data[part].values()
+                for f in files}
+
+
+def load_protocol(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> Protocol:
+    """Read a protocol split JSON; ConfigError when it is missing, malformed or breaks its own rules."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError("protocol_split", f"cannot read {p}: {exc}") from None
+    need = {"classes", "minority", "test", "val", "oracle_pool", "train_pool", "subsets"}
+    if not isinstance(data, dict) or not need <= set(data):
+        raise ConfigError("protocol_split", f"{p} is not a protocol split (needs keys {sorted(need)})")
+    problems = check_protocol_split(data)
+    if problems:
+        raise ConfigError("protocol_split", f"{p}: {problems[0]}")
+    return Protocol(Path(root), data)
+
+
+__all__ = ["Item", "Protocol", "check_protocol_split", "load_protocol", "make_protocol_split"]

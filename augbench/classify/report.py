@@ -26,6 +26,8 @@ from augbench.core.atomic import atomic_write_bytes, atomic_write_json, atomic_w
 from augbench.core.errors import DatasetError
 
 METRICS = ("accuracy", "macro_f1", "balanced_accuracy")
+# Written by the linear-probe head (scores, not only labels): summarised when every run of an arm has them.
+SCORE_METRICS = ("auroc", "auprc", "macro_f1_tuned", "recall_tuned")
 
 
 def load_runs(run_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
@@ -104,14 +106,14 @@ def summarize(runs: list[dict[str, Any]], arm_order: list[str] | None = None) ->
                 continue
             classes = rs[0]["classes"]
             row: dict[str, Any] = {"model": model, "arm": arm, "n_seeds": len(rs), "seeds": [r["seed"] for r in rs]}
-            for m in METRICS:
+            for m in METRICS + tuple(k for k in SCORE_METRICS if all(k in r["test"] for r in rs)):
                 vals = [float(r["test"].get(m, float("nan"))) for r in rs]
                 row[f"{m}_mean"] = float(np.mean(vals))
                 row[f"{m}_std"] = float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0
                 row[f"{m}_ci"] = bootstrap_ci(vals)
                 row[f"{m}_values"] = vals
                 if arm != "baseline" and base:
-                    common = [r for r in rs if r["seed"] in base]
+                    common = [r for r in rs if r["seed"] in base and m in base[r["seed"]]["test"]]
                     row[f"{m}_vs_baseline"] = paired_tests(
                         [float(r["test"][m]) for r in common], [float(base[r["seed"]]["test"][m]) for r in common])
             row["per_class_f1"] = {c: float(np.mean([r["test"]["per_class"][c]["f1"] for r in rs])) for c in classes}
@@ -265,6 +267,15 @@ def _write_csvs(out: Path, runs: list[dict[str, Any]], summary: dict[str, Any]) 
     atomic_write_text(out / "summary.csv", buf.getvalue())
 
 
+def _unreadable(out: Path) -> list[list[str]]:
+    """Images the runner dropped before splitting (``unreadable.json``), for the report."""
+    try:
+        rows = json.loads((out / "unreadable.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return []
+    return [[str(r[0]), str(r[1])] for r in rows if isinstance(r, list) and len(r) == 2]
+
+
 def build_report(run_dir: str | os.PathLike[str], title: str = "Balancing benchmark") -> dict[str, Any]:
     """Rebuild every report file of ``run_dir`` from its run JSONs; returns the summary."""
     out = Path(run_dir)
@@ -274,9 +285,10 @@ def build_report(run_dir: str | os.PathLike[str], title: str = "Balancing benchm
     summary = summarize(runs, job_arm_order(out))
     figs: list[tuple[str, str]] = []
     for model in sorted({r["model"] for r in runs}):
-        for kind, data in (("bars", plot_bars(summary["rows"], model)),
-                           ("confusion", plot_confusions(summary["rows"], model)),
-                           ("curves", plot_curves(runs, model, summary["arms"]))):
+        kinds = [("bars", plot_bars(summary["rows"], model)), ("confusion", plot_confusions(summary["rows"], model))]
+        if any(r.get("history") for r in runs if r["model"] == model):  # a linear probe has no epochs
+            kinds.append(("curves", plot_curves(runs, model, summary["arms"])))
+        for kind, data in kinds:
             name = f"figures/{kind}_{model}.png"
             atomic_write_bytes(out / name, data)
             figs.append((f"{model}: {kind}", name))
@@ -287,6 +299,11 @@ def build_report(run_dir: str | os.PathLike[str], title: str = "Balancing benchm
     md = [f"# {title}", "", f"{len(runs)} runs from `{out}`. Mean ± sample std over seeds, [bootstrap 95% CI of the "
           "mean over seeds]; Δ = arm − baseline paired by seed (t = paired t-test, W = Wilcoxon signed-rank).", "",
           table, ""]
+    unreadable = _unreadable(out)
+    summary["unreadable"] = unreadable
+    if unreadable:
+        md += [f"**{len(unreadable)} unreadable image(s) were left out before splitting** (never in `split.json`):",
+               ""] + [f"- `{p}`: {why}" for p, why in unreadable] + [""]
     md += [f"![{t}]({f})\n" for t, f in figs]
     atomic_write_text(out / "report.md", "\n".join(md) + "\n")
     body = [f"<h1>{html.escape(title)}</h1>", f"<p>{len(runs)} runs. Mean ± std over seeds [bootstrap 95% CI]; "
