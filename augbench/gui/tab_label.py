@@ -37,12 +37,13 @@ from augbench.core.imageio import IMAGE_EXTS
 from augbench.gui.label_actions import LabelActionsMixin
 from augbench.gui.label_canvas import LabelCanvas
 from augbench.gui.widgets import BarChart, JobPanel
+from augbench.label.formats import per_image_formats
 from augbench.label.model import LabelSession
 from augbench.label.stats import LabelStats
 
 TAB_TITLE = "Label"
 MARKS = {"verified": "✔", "labelled": "●", "none": "○", "error": "✖"}
-FORMATS = [("YOLO (txt + classes.txt)", "yolo"), ("Pascal VOC (xml)", "voc")]
+FORMATS = [(f.title, f.name) for f in per_image_formats()]  # the label-format table's per-image rows
 
 
 class LabelTab(LabelActionsMixin, QWidget):
