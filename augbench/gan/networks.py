@@ -41,7 +41,7 @@ class ResnetGenerator(nn.Module):
     """c7s1-ngf, d(2ngf), d(4ngf), R(4ngf) x n_blocks, u(2ngf), u(ngf), c7s1-out, tanh."""
 
     def __init__(self, in_ch: int = 3, out_ch: int = 3, ngf: int = 64, n_blocks: int = 9,
-                 upsample: Upsample = "deconv", n_down: int = 2) -> None:
+                 upsample: Upsample = "deconv", n_down: int = 2, final_tanh: bool = True) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(in_ch, ngf, 7, bias=True), _norm(ngf),
                                    nn.ReLU(True)]
@@ -58,11 +58,52 @@ class ResnetGenerator(nn.Module):
                 layers += [nn.ConvTranspose2d(ch, ch // 2, 3, stride=2, padding=1, output_padding=1, bias=True)]
             layers += [_norm(ch // 2), nn.ReLU(True)]
             ch //= 2
-        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ch, out_ch, 7), nn.Tanh()]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ch, out_ch, 7)] + ([nn.Tanh()] if final_tanh else [])
         self.model = nn.Sequential(*layers)
+        self.multiple = 2 ** n_down
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
+
+
+class AttentionResnetGenerator(nn.Module):
+    """A ResNet generator that paints only where it attends: ``out = x + m * (r - x)``.
+
+    The trunk predicts a content image ``r`` (tanh) and a one-channel mask
+    ``m`` (sigmoid); the output keeps the input wherever ``m`` is 0. That is
+    the residual form ``x + m * d`` with ``d = r - x``. A sparsity penalty on
+    ``m`` (``lambda_mask`` in the trainer) keeps the change local, so a crack
+    is added to a cell instead of the whole cell being re-textured; ``m`` is
+    also the mask of the pixels a generated defect changed.
+    """
+
+    def __init__(self, in_ch: int = 3, out_ch: int = 3, ngf: int = 64, n_blocks: int = 9,
+                 upsample: Upsample = "deconv", n_down: int = 2) -> None:
+        super().__init__()
+        if in_ch != out_ch:
+            raise ValueError("an attention generator maps a domain to itself: in_ch must equal out_ch")
+        self.trunk = ResnetGenerator(in_ch, out_ch + 1, ngf, n_blocks, upsample, n_down, final_tanh=False)
+        self.out_ch = out_ch
+        self.multiple = self.trunk.multiple
+
+    def forward_with_mask(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        raw = self.trunk(x)
+        r = torch.tanh(raw[:, :self.out_ch])
+        m = torch.sigmoid(raw[:, self.out_ch:])
+        return x + m * (r - x), m
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_mask(x)[0]
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Reflect-pad H and W up to a multiple of ``multiple`` (a 300 px cell through 2 stride-2 layers is fine,
+    a 299 px one is not); returns the padded tensor and the original (H, W) to crop back to."""
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph or pw:
+        x = nn.functional.pad(x, (0, pw, 0, ph), mode="reflect")
+    return x, (h, w)
 
 
 class PatchDiscriminator(nn.Module):
