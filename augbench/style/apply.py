@@ -161,7 +161,8 @@ def run_style_apply(cfg: StyleApplyConfig, *, progress: ProgressFn, cancel: Canc
         raise ConfigError("classes", f"no images in classes {cfg.classes}; found classes {info.classes}")
     run = RunFolder(cfg.out_dir)
     run.write_job(cfg)
-    result = JobResult(kind="style.apply", out_dir=str(run.root))
+    out_root = Path(run.root).resolve()  # outputs are joined absolutely: a relative --out must compare equal
+    result = JobResult(kind="style.apply", out_dir=str(out_root))
     bank, result.skipped = load_style_bank(list(cfg.styles), cfg.style_side)
     if not bank:
         raise ConfigError("styles", "no readable style image: " + "; ".join(s.reason for s in result.skipped))
@@ -181,8 +182,8 @@ def run_style_apply(cfg: StyleApplyConfig, *, progress: ProgressFn, cancel: Canc
                 wts = rng.dirichlet(np.ones(len(idx))) if len(idx) > 1 else np.ones(1)
                 draws.append((idx, wts, float(rng.uniform(cfg.alpha_min, cfg.alpha_max))))
             cancel.check()
-            outs = [_out_name(root, run.root, item, k) for k in range(cfg.copies)]
-            if all(str(o.relative_to(run.root)) in done_before and o.exists() for o in outs):
+            outs = [_out_name(root, out_root, item, k) for k in range(cfg.copies)]
+            if all(str(o.relative_to(out_root)) in done_before and o.exists() for o in outs):
                 result.outputs += [str(o) for o in outs]
                 n += cfg.copies
                 progress(Progress(n, total, f"{item.image.name}: already done"))
@@ -202,16 +203,25 @@ def run_style_apply(cfg: StyleApplyConfig, *, progress: ProgressFn, cancel: Canc
             for k, (idx, wts, alpha) in enumerate(draws):
                 cancel.check()
                 styles = [bank[int(i)][1] for i in idx]
-                out = engine.stylize(content, styles, weights=[float(w) for w in wts], alpha=alpha,
-                                     preserve_color=cfg.preserve_color, mask=mask, mask_mode=cfg.mask_mode)
+                try:
+                    out = engine.stylize(content, styles, weights=[float(w) for w in wts], alpha=alpha,
+                                         preserve_color=cfg.preserve_color, mask=mask, mask_mode=cfg.mask_mode)
+                except Cancelled:
+                    raise
+                except (AugbenchError, ValueError, RuntimeError) as exc:  # one bad image must not stop the batch
+                    result.skipped.append(Skipped(str(item.image), str(exc).splitlines()[0] if str(exc) else
+                                                  type(exc).__name__))
+                    n += cfg.copies - k
+                    progress(Progress(n, total, f"skipped {item.image.name}"))
+                    break
                 write_image(outs[k], out)
                 carried = _carry_labels(item, outs[k], box_classes, (content.shape[1], content.shape[0]))
                 sha = sha or engine.weights_sha256
                 run.manifest.append({
                     "origin": "style",  # the Benchmark tab's "+style" arm reads rows by origin/file/source
-                    "file": str(outs[k].relative_to(run.root)),
+                    "file": str(outs[k].relative_to(out_root)),
                     "source": str(item.image),
-                    "output": str(outs[k].relative_to(run.root)),
+                    "output": str(outs[k].relative_to(out_root)),
                     "content": str(item.image),
                     "class": item.label_class,
                     "style": [bank[int(i)][0] for i in idx],
@@ -221,7 +231,7 @@ def run_style_apply(cfg: StyleApplyConfig, *, progress: ProgressFn, cancel: Canc
                     "weights_sha256": sha,
                     "preserve_color": cfg.preserve_color,
                     "mask_mode": cfg.mask_mode,
-                    "labels": [str(Path(c).relative_to(run.root)) for c in carried],
+                    "labels": [str(Path(c).relative_to(out_root)) for c in carried],
                     "seed": cfg.seed,
                     "copy": k,
                 })

@@ -10,7 +10,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from augbench.style.train_decoder import TrainDecoderConfig
 
     cfg = TrainDecoderConfig(out_dir=args.out, content_dirs=args.content or [], style_dirs=args.style or [],
-                             size=args.size, batch=args.batch, steps=args.steps, max_minutes=args.max_minutes,
+                             size=args.size, batch=args.batch, bottleneck=args.bottleneck,
+                             style_levels=args.style_levels, recon_steps=args.recon_steps,
+                             include_builtin=not args.no_builtin, style_bank=args.style_bank,
+                             steps=args.steps, max_minutes=args.max_minutes,
                              lr=args.lr, style_weight=args.style_weight, recon_minutes=args.recon_minutes,
                              reset_optimizer=args.reset_optimizer, identity_weight=args.identity_weight, threads=args.threads,
                              checkpoint_every_s=args.checkpoint_every, bf16=not args.no_bf16, device=args.device,
@@ -71,11 +74,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--style-weight", type=float, default=10.0)
     t.add_argument("--recon-minutes", type=float, default=0.0,
                    help="first train the decoder to reconstruct (pixel loss) for this long; cheaper steps")
+    t.add_argument("--recon-steps", type=int, default=0,
+                   help="reconstruction warm-up for this many steps (counted across resumes)")
+    t.add_argument("--bottleneck", choices=["relu4_1", "relu3_1"], default="relu4_1",
+                   help="encoder layer the decoder inverts; relu3_1 is shallower, cheaper and keeps more detail")
+    t.add_argument("--style-levels", type=int, choices=[3, 4], default=4,
+                   help="style loss over relu1_1..relu3_1 (3) or ..relu4_1 (4)")
+    t.add_argument("--style-bank", type=int, default=16,
+                   help="random crops per style image whose statistics are precomputed (photos get a quarter)")
+    t.add_argument("--no-builtin", action="store_true",
+                   help="with --content/--style: do not add the built-in package images")
     t.add_argument("--identity-weight", type=float, default=0.0,
                    help="weight of an identity term MSE(decoder(encoder(c)), c) that keeps content sharp")
     t.add_argument("--reset-optimizer", action="store_true", help="resume weights but start Adam afresh")
     t.add_argument("--threads", type=int, default=1)
-    t.add_argument("--checkpoint-every", type=float, default=120.0, help="seconds between checkpoints")
+    t.add_argument("--checkpoint-every", "--checkpoint-every-s", type=float, default=120.0, help="seconds between checkpoints")
     t.add_argument("--no-bf16", action="store_true")
     t.add_argument("--device", default="auto")
     t.add_argument("--seed", type=int, default=0)

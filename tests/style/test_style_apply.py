@@ -157,3 +157,36 @@ def test_voc_labels_are_rewritten_with_the_new_file_name(tmp_path, mkphoto, styl
     ann = read_voc(out / "p_style00.xml")
     assert ann.image_path.name == "p_style00.jpg"
     assert [(b.x1, b.y1, b.x2, b.y2, b.label) for b in ann.boxes] == [(10, 12, 40, 50, "dent")]
+
+
+def test_a_1x300_image_is_skipped_and_the_batch_goes_on(dataset, styles, tmp_path, tiny_engine) -> None:
+    """Issue 10: one degenerate image used to stop the whole batch with a traceback."""
+    write_image(dataset / "normal" / "thin.png", np.full((1, 300, 3), 128, np.uint8))
+    res = run_style_apply(_cfg(dataset, styles, tmp_path / "out"), progress=lambda p: None,
+                          cancel=CancelToken(), engine=tiny_engine)
+    assert res.status == "completed"
+    assert len(res.outputs) == 3  # a, b, c all written
+    thin = [s for s in res.skipped if s.path.endswith("thin.png")]
+    assert len(thin) == 1 and "too thin" in thin[0].reason
+
+
+def test_a_relative_out_folder_works(dataset, styles, tmp_path, monkeypatch, tiny_engine) -> None:
+    """Issue 10: ``--out OUT`` relative to the working folder (the README's own example)."""
+    monkeypatch.chdir(tmp_path)
+    cfg = StyleApplyConfig(input_dir="data", out_dir="rel_out", styles=["styles"], classes=["normal"])
+    res = run_style_apply(cfg, progress=lambda p: None, cancel=CancelToken(), engine=tiny_engine)
+    assert res.status == "completed" and len(res.outputs) == 1
+    assert (tmp_path / "rel_out" / "normal" / "c_style00.png").is_file()
+    rows = list(iter_manifest(tmp_path / "rel_out" / "manifest.jsonl"))
+    assert rows[0]["output"] == "normal/c_style00.png"
+
+
+def test_relative_out_through_the_cli(dataset, styles, tmp_path, monkeypatch, tiny_engine) -> None:
+    from augbench import cli
+    from augbench.style import apply as apply_mod
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(apply_mod, "build_engine", lambda cfg: tiny_engine)
+    rc = cli.main(["style", "apply", "data", "--classes", "normal", "--out", "cli_out", "--style", "styles"])
+    assert rc == 0
+    assert (tmp_path / "cli_out" / "normal" / "c_style00.png").is_file()

@@ -133,3 +133,27 @@ def test_bf16_path_agrees_with_fp32(mkphoto) -> None:
     b = e16.stylize(content, [style], alpha=0.8).astype(np.float32)
     assert e16.decoder[1].weight.dtype == torch.bfloat16
     assert np.abs(a - b).mean() < 12.0  # bf16 has ~3 significant digits; images agree to a few levels
+
+
+def test_objects_only_leaves_the_background_pixels_alone(tiny_engine, mkphoto) -> None:
+    """Issue 14: "objects only" used to repaint the background (mean change 37 outside vs 55 inside)."""
+    content, style = mkphoto(96, 96, 20), mkphoto(64, 64, 21)
+    mask = boxes_to_mask([(24, 24, 72, 72)], 96, 96)
+    inside = mask > 0
+    fg = tiny_engine.stylize(content, [style], mask=mask, mask_mode="foreground").astype(float)
+    change = np.abs(fg - content.astype(float)).mean(axis=2)
+    assert change[~inside].mean() < 0.01  # outside: the content, untouched
+    assert change[inside].mean() > 5.0  # inside: really stylized
+    bg = tiny_engine.stylize(content, [style], mask=mask, mask_mode="background").astype(float)
+    change_bg = np.abs(bg - content.astype(float)).mean(axis=2)
+    assert change_bg[inside].mean() < 0.01 and change_bg[~inside].mean() > 5.0
+    sess = PreviewSession(tiny_engine)  # the GUI preview composites the same way
+    prev = sess.render(content, [style], mask=mask, mask_mode="foreground")
+    assert np.array_equal(prev, fg.astype(np.uint8))
+
+
+def test_a_one_pixel_thin_image_is_refused_with_a_reason(tiny_engine, mkphoto) -> None:
+    from augbench.core.errors import AugbenchError
+
+    with pytest.raises(AugbenchError, match="too thin"):
+        tiny_engine.stylize(np.zeros((1, 300, 3), np.uint8), [mkphoto(32, 32, 1)])

@@ -78,6 +78,37 @@ def test_coral_matches_the_target_colour_statistics() -> None:
     assert torch.allclose(out.reshape(3, -1).mean(1), tgt.reshape(3, -1).mean(1), atol=0.02)
 
 
+def _colour_stats(img: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    x = img.reshape(3, -1).double()
+    mean, std = x.mean(1), x.std(1, unbiased=False)
+    z = (x - mean[:, None]) / std[:, None]
+    return mean, std, z @ z.T / z.shape[1]
+
+
+def test_coral_transfers_the_full_cross_channel_correlation() -> None:
+    """Mean, std and the channel correlation matrix of the output equal the target's (issue 11)."""
+    g = torch.Generator().manual_seed(1)
+    base = torch.rand(1, 48, 48, generator=g)
+    # target: strongly correlated channels (correlation ~0.7); source: independent channels
+    tgt = (0.3 + 0.4 * (0.7 * base + 0.3 * torch.rand(3, 48, 48, generator=g))).clamp(0, 1)
+    src = 0.35 + 0.3 * torch.rand(3, 48, 48, generator=g)
+    out = Fn.coral(src, tgt)
+    assert float(out.min()) > 0 and float(out.max()) < 1  # no clipping, so the match must be exact
+    om, os_, oc = _colour_stats(out)
+    tm, ts, tc = _colour_stats(tgt)
+    _, _, sc = _colour_stats(src)
+    assert float(tc[0, 1]) > 0.6 and abs(float(sc[0, 1])) < 0.2  # the test really asks for a transfer
+    assert torch.allclose(om, tm, atol=1e-4)
+    assert torch.allclose(os_, ts, rtol=1e-3)
+    assert torch.allclose(oc, tc, atol=1e-3)
+
+
+def test_coral_survives_a_grey_source() -> None:
+    grey = torch.rand(1, 16, 16).repeat(3, 1, 1)
+    out = Fn.coral(grey, torch.rand(3, 16, 16))
+    assert torch.isfinite(out).all()
+
+
 def test_keep_luminance_keeps_the_content_chroma() -> None:
     content = torch.zeros(1, 3, 4, 4)
     content[:, 0] = 0.8  # reddish
