@@ -83,6 +83,10 @@ def _safe(name: str) -> str:
 class ExperimentConfig:
     """Compare balancing arms for image classifiers over several seeds (job ``bench.experiment``)."""
 
+    # Runs are files per (model, arm, seed): adding arms or seeds to a finished experiment is its designed
+    # second pass (new runs only), so those may differ from the recorded job.
+    guard_rerun_free = ("arms", "seeds")
+
     data: str = field(metadata={"role": "input"})
     out_dir: str = field(metadata={"role": "output"})
     models: list[str] = field(default_factory=lambda: ["small_cnn"], metadata={"choices": list(MODEL_NAMES)})
@@ -107,7 +111,7 @@ class ExperimentConfig:
     cyclegan_manifest: str = field(default="", metadata={"role": "input"})
     style_manifest: str = field(default="", metadata={"role": "input"})
     transplant_manifest: str = field(default="", metadata={"role": "input"})
-    protocol_split: str = ""  # a protocol split JSON (ids relative to `data`): per-seed subsets, oracle pool
+    protocol_split: str = field(default="", metadata={"role": "input"})  # per-seed subsets + oracle pool (JSON)
     head: Literal["finetune", "linear_probe"] = "finetune"  # linear_probe: logistic regression on frozen features
     aug_copies: int = field(default=1, metadata={"range": (1, 50)})  # linear_probe classic_aug: copies per image
     feature_cache: str = ""  # linear_probe: folder of the content-hash feature cache (default out_dir/features)

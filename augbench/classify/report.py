@@ -276,6 +276,34 @@ def _unreadable(out: Path) -> list[list[str]]:
     return [[str(r[0]), str(r[1])] for r in rows if isinstance(r, list) and len(r) == 2]
 
 
+def leak_guard_summary(run_dir: str | os.PathLike[str]) -> str:
+    """One line for the Benchmark tab: what the leak guard and the image check left out of an experiment.
+
+    Reads ``result.json`` (synthetic images made from val/test/oracle images,
+    unreadable images dropped before splitting) and the run JSONs (synthetic
+    images whose generator saw real images outside the seed's training subset).
+    """
+    out = Path(run_dir)
+    try:
+        skipped = json.loads((out / "result.json").read_text(encoding="utf-8")).get("skipped", [])
+    except (OSError, json.JSONDecodeError, AttributeError):
+        skipped = []
+    reasons = [str(s.get("reason", "")) for s in skipped if isinstance(s, dict)]
+    guard = [r.removeprefix("leak guard: ") for r in reasons if r.startswith("leak guard")]
+    unreadable = sum(r.startswith("unreadable") for r in reasons) or len(_unreadable(out))
+    privileged: dict[str, int] = defaultdict(int)
+    for r in load_runs(out):
+        for origin, n in (r.get("leak_guard_privileged_left_out") or {}).items():
+            privileged[origin] = max(privileged[origin], int(n))
+    parts = guard + [f"up to {n} {o} images per seed made from images outside that seed's training subset "
+                     "were left out" for o, n in sorted(privileged.items()) if n]
+    if unreadable:
+        parts.append(f"{unreadable} unreadable image(s) dropped before splitting")
+    if not parts:
+        return "Leak guard: nothing left out (no synthetic image was made from a val/test image)"
+    return "Leak guard: " + "; ".join(parts)
+
+
 def build_report(run_dir: str | os.PathLike[str], title: str = "Balancing benchmark") -> dict[str, Any]:
     """Rebuild every report file of ``run_dir`` from its run JSONs; returns the summary."""
     out = Path(run_dir)
@@ -321,4 +349,5 @@ def build_report(run_dir: str | os.PathLike[str], title: str = "Balancing benchm
     return summary
 
 
-__all__ = ["bootstrap_ci", "build_report", "job_arm_order", "load_runs", "markdown_tables", "paired_tests", "summarize"]
+__all__ = ["bootstrap_ci", "build_report", "job_arm_order", "leak_guard_summary", "load_runs", "markdown_tables",
+           "paired_tests", "summarize"]

@@ -34,7 +34,8 @@ from augbench.classify.experiment import BASE_COMPONENTS, ExperimentConfig
 from augbench.classify.models import MODEL_NAMES
 from augbench.core.errors import ConfigError
 
-ARM_CHOICES = list(BASE_COMPONENTS) + ["style", "cyclegan@0.5", "cyclegan"]
+ARM_CHOICES = list(BASE_COMPONENTS) + ["style", "cyclegan@0.5", "cyclegan", "aug_oversample@150", "oracle@150",
+                                      "transplant@150"]
 DEFAULT_ARMS = ("baseline", "class_weights", "oversample", "classic_aug")
 
 
@@ -121,6 +122,16 @@ class BenchForm(QWidget):
         self.pipeline = PathField("Augment tab pipeline .json (empty = built-in)", folder=False)
         self.synth_class = QLineEdit()
         self.synth_class.setPlaceholderText("class of synthetic images without one (e.g. defect)")
+        # Issue 15 protocol: per-seed subsets + oracle pool, transplant images, frozen-feature head.
+        self.protocol = PathField("protocol split .json (optional)", folder=False)
+        self.protocol.edit.setToolTip("A protocol split (experiments/elpv_split.py): fixed val/test, a "
+                                      "training subset per seed and the oracle pool for oracle@N arms")
+        self.transplant = PathField("transplant manifest.jsonl (Synthesize tab)", folder=False)
+        self.transplant.edit.setToolTip("manifest.jsonl of transplant images: they feed the transplant@N arms")
+        self.head = QComboBox()
+        self.head.addItems(["finetune", "linear_probe"])
+        self.head.setToolTip("linear_probe: logistic regression on cached frozen EfficientNet-Lite0 features "
+                             "(minutes for 10 seeds); finetune: train the network")
         form = QFormLayout(self)
         for label, w in (("Data", self.data), ("Results", self.out), ("Models", self.models), ("Arms", self.arms),
                          ("", self.custom_arm), ("Seeds", self.seeds), ("Epochs", self.epochs),
@@ -128,6 +139,8 @@ class BenchForm(QWidget):
                          ("Pretrained", self.pretrained), ("", self.freeze), ("Select best by", self.metric),
                          ("Autocast", self.amp), ("CycleGAN images", self.cyclegan), ("Style images", self.style),
                          ("Synthetic class", self.synth_class), ("Classic aug", self.pipeline)):
+            form.addRow(label, w)
+        for label, w in (("Protocol split", self.protocol), ("Transplant", self.transplant), ("Head", self.head)):
             form.addRow(label, w)
 
     def add_custom_arm(self) -> None:
@@ -172,6 +185,8 @@ class BenchForm(QWidget):
             amp=self.amp.currentText(),  # type: ignore[arg-type]
             cyclegan_manifest=self.cyclegan.text(), style_manifest=self.style.text(),
             synthetic_class=self.synth_class.text().strip(), aug_pipeline=self.pipeline.text(),
+            protocol_split=self.protocol.text(), transplant_manifest=self.transplant.text(),
+            head=self.head.currentText(),  # type: ignore[arg-type]
         )
 
 

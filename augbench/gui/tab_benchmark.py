@@ -27,7 +27,14 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from augbench.classify.report import build_report, job_arm_order, load_runs, plot_confusions, summarize
+from augbench.classify.report import (
+    build_report,
+    job_arm_order,
+    leak_guard_summary,
+    load_runs,
+    plot_confusions,
+    summarize,
+)
 from augbench.core.dataset import DatasetInfo
 from augbench.core.errors import AugbenchError
 from augbench.core.progress import Progress
@@ -54,6 +61,10 @@ class BenchmarkTab(QWidget):
         self.run_bar.setFormat("this run: %p%")
         self.message = QLabel("")
         self.message.setWordWrap(True)
+        self.leak = QLabel("")  # what the leak guard left out (issue 15): shown, never silent
+        self.leak.setWordWrap(True)
+        self.leak.setToolTip("Synthetic images made from val/test/oracle images, or by a generator that saw "
+                             "images outside the seed's training subset, are left out of training")
         self.table = ResultsTable()
         self.table.itemSelectionChanged.connect(self._show_confusion)
         # Chart titles sit in labels above the charts: the bar values would otherwise run into them.
@@ -74,6 +85,7 @@ class BenchmarkTab(QWidget):
         ll.addWidget(self.panel)
         ll.addWidget(self.run_bar)
         ll.addWidget(self.message)
+        ll.addWidget(self.leak)
         ll.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -143,6 +155,7 @@ class BenchmarkTab(QWidget):
         if not runs:
             return
         self.summary = summarize(runs, job_arm_order(self.results_dir))
+        self.leak.setText(leak_guard_summary(self.results_dir))
         rows = self.summary["rows"]
         self.table.set_rows(rows)
         self.bars.set_data([f"{r['arm']}" if len({x['model'] for x in rows}) == 1 else f"{r['model']}\n{r['arm']}"
