@@ -26,8 +26,9 @@ from PIL import Image, ImageOps  # noqa: E402
 from augbench.augment.apply import augment_sample, summarize_params  # noqa: E402
 from augbench.augment.pipeline import build_compose, steps_from_dicts  # noqa: E402
 from augbench.core.atomic import atomic_write_bytes  # noqa: E402
-from augbench.core.errors import ImageReadError, LabelFormatError  # noqa: E402
+from augbench.core.errors import AugbenchError, ImageReadError, LabelFormatError  # noqa: E402
 from augbench.core.imageio import encode_image, read_image  # noqa: E402
+from augbench.core.layout import classes_for_label  # noqa: E402
 from augbench.label.formats import for_file  # noqa: E402
 from augbench.label.io import read_labels  # noqa: E402
 from augbench.label.types import ImageAnnotation  # noqa: E402
@@ -63,18 +64,53 @@ class _TaskResult:
 _STATE: dict[str, Any] = {}
 
 
-def _init_worker(cfg_dict: dict[str, Any], steps: list[dict[str, Any]], classes: list[str], root: str) -> None:
+def die_with_parent() -> None:
+    """Ask Linux to SIGTERM this worker when its parent dies (``prctl(PR_SET_PDEATHSIG)``).
+
+    A killed export must not leave workers writing for minutes. Elsewhere (or if prctl is
+    unavailable) the per-task parent check in :func:`_process` still stops the worker.
+    """
+    if not _sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError):  # no libc prctl: rely on the parent check
+        pass
+
+
+def _init_worker(cfg_dict: dict[str, Any], steps: list[dict[str, Any]], classes: list[str], root: str,
+                 parent_pid: int | None = None) -> None:
+    """Set up a worker; never raises (a raising initializer breaks the whole pool with a traceback)."""
     import cv2
 
     cv2.setNumThreads(1)
     _STATE.clear()
-    _STATE.update(
-        cfg=cfg_dict,
-        compose=build_compose(steps_from_dicts(steps), min_visibility=cfg_dict["min_visibility"]),
-        classes=classes,
-        root=Path(root),
-        out=Path(cfg_dict["output_dir"]),
-    )
+    if parent_pid is not None:
+        die_with_parent()
+        if _os.getppid() != parent_pid and _os.getppid() == 1:  # the parent died before prctl took effect
+            _os._exit(1)
+    _STATE.update(cfg=cfg_dict, classes=classes, root=Path(root), out=Path(cfg_dict["output_dir"]),
+                  parent_pid=_os.getppid() if parent_pid is not None else None, folder_classes={})
+    try:
+        _STATE["compose"] = build_compose(steps_from_dicts(steps), min_visibility=cfg_dict["min_visibility"])
+    except Exception as exc:  # noqa: BLE001 - reported by every task instead (the parent validates first)
+        _STATE["init_error"] = f"cannot build the pipeline: {exc}"
+
+
+def _classes_for(label_file: Path) -> list[str]:
+    """Class names for a YOLO file's ids: the ``classes.txt`` of ITS folder (ImageFolder classes may each have
+    one), else the data set's; cached per folder. VOC files name their classes and need none."""
+    if label_file.suffix.lower() != ".txt":
+        return _STATE["classes"]
+    cache: dict[Path, list[str]] = _STATE.setdefault("folder_classes", {})
+    if label_file.parent not in cache:
+        cache[label_file.parent] = classes_for_label(label_file) or list(_STATE["classes"])
+    return cache[label_file.parent]
 
 
 def read_mask(path: Path) -> np.ndarray:
@@ -106,18 +142,25 @@ def _mirror(root: Path, out: Path, path: Path, new_stem: str, ext: str | None = 
 
 
 def _process(task: _Task) -> _TaskResult:
+    if "init_error" in _STATE:
+        raise AugbenchError(_STATE["init_error"])
+    parent = _STATE.get("parent_pid")
+    if parent is not None and _os.getppid() != parent:  # orphaned: the export was killed
+        _os._exit(1)
     cfg = _STATE["cfg"]
     root: Path = _STATE["root"]
     out: Path = _STATE["out"]
     res = _TaskResult(task.index)
     src = Path(task.image)
+    classes: list[str] = _STATE["classes"]
     try:
         image = read_image(src, mode="auto")
         h, w = image.shape[:2]
         ann = ImageAnnotation(src, w, h)
         label_file = Path(task.label_file) if task.label_file else None
         if label_file is not None:
-            ann = read_labels(label_file, src, (w, h), _STATE["classes"])
+            classes = _classes_for(label_file)
+            ann = read_labels(label_file, src, (w, h), classes)
             res.warnings += [f"{label_file}: {m}" for m in ann.warnings]
         mask = read_mask(Path(task.mask_file)) if task.mask_file else None
         if mask is not None and mask.shape[:2] != (h, w):
@@ -153,7 +196,7 @@ def _process(task: _Task) -> _TaskResult:
             oh, ow = aug.image.shape[:2]
             new_ann = ImageAnnotation(img_path, ow, oh, 1 if aug.image.ndim == 2 else 3, aug.boxes)
             lbl_path = _mirror(root, out, label_file, stem)
-            text = for_file(lbl_path).dumps(new_ann, _STATE["classes"])
+            text = for_file(lbl_path).dumps(new_ann, classes)
             atomic_write_bytes(lbl_path, text.encode("utf-8"), durable=False)  # regenerable, like the image
             row["label"] = str(lbl_path.relative_to(out))
         if aug.mask is not None and task.mask_file:

@@ -15,16 +15,18 @@ import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Literal
 
 from augbench.augment._worker import LEAN_ENV, _init_worker, _process, _Task, _TaskResult, output_seed, read_mask
-from augbench.augment.pipeline import Step, load_pipeline, steps_from_dicts
+from augbench.augment.pipeline import Step, build_compose, load_pipeline, steps_from_dicts
 from augbench.core.atomic import atomic_write_bytes
 from augbench.core.dataset import Item, scan_dataset
 from augbench.core.errors import AugbenchError, Cancelled, ConfigError
 from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
+from augbench.core.layout import classes_file_for
 from augbench.core.progress import CancelToken, Progress, ProgressFn, null_progress
 from augbench.core.runfolder import RunFolder
 
@@ -34,11 +36,12 @@ from augbench.core.runfolder import RunFolder
 class AugmentJob:
     """Augment every image of ``input_dir`` into ``output_dir`` (same layout)."""
 
-    input_dir: str
-    output_dir: str
+    input_dir: str = field(metadata={"role": "input"})
+    output_dir: str = field(metadata={"role": "output"})
     steps: list[dict[str, Any]] = field(default_factory=list)
-    pipeline_file: str | None = None
-    copies: int = field(default=3, metadata={"range": (1, 10000)})
+    pipeline_file: str | None = field(default=None, metadata={"role": "input"})
+    # More copies later only adds files (copy k's seed does not depend on the total): a re-run may raise it.
+    copies: int = field(default=3, metadata={"range": (1, 10000), "rerun": "free"})
     seed: int = 0
     workers: int = field(default=0, metadata={"range": (0, 256)})  # 0 = one per core
     empty_policy: Literal["keep", "drop"] = "keep"
@@ -90,8 +93,15 @@ def _copy_original(item: Item, root: Path, out: Path) -> list[str]:
     return written
 
 
-def _classes_files(root: Path) -> list[Path]:
-    return [p for p in (root / "classes.txt", root / "labels" / "classes.txt") if p.is_file()]
+def _classes_files(root: Path, items: list[Item]) -> list[Path]:
+    """Every ``classes.txt`` that names ids of the data set's YOLO files (root, labels/, and per class folder)."""
+    found = {p for p in (root / "classes.txt", root / "labels" / "classes.txt") if p.is_file()}
+    for item in items:
+        if item.label_file is not None and item.label_file.suffix.lower() == ".txt":
+            cf = classes_file_for(item.label_file)
+            if cf is not None and root in cf.parents:  # one above a class folder may be the root itself
+                found.add(cf)
+    return sorted(found)
 
 
 @job_runner(AugmentJob)
@@ -102,12 +112,13 @@ def run_export(cfg: AugmentJob, *, progress: ProgressFn = null_progress, cancel:
     root = Path(cfg.input_dir)
     out = Path(cfg.output_dir)
     steps = cfg.resolved_steps()
+    build_compose(steps, min_visibility=cfg.min_visibility)  # a bad parameter stops here, before any worker starts
     info = scan_dataset(root)
     run = RunFolder(out)
     run.manifest.sync_every = 64  # one fsync per 64 rows; finish() syncs the rest
     run.write_job(cfg)
     result = JobResult(kind="augment", out_dir=str(out))
-    for cf in _classes_files(root):
+    for cf in _classes_files(root, info.items):
         dest = out / cf.relative_to(root)
         if not dest.exists():
             atomic_write_bytes(dest, cf.read_bytes())
@@ -175,7 +186,8 @@ def run_export(cfg: AugmentJob, *, progress: ProgressFn = null_progress, cancel:
             ctx = mp.get_context(_start_method(cfg.start_method))
             os.environ[LEAN_ENV] = "1"  # inherited by the spawned workers only (see _worker.py)
             with _lean_env(), ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(cfg_dict, step_dicts, info.box_classes, str(root))) as pool:
+                                     initargs=(cfg_dict, step_dicts, info.box_classes, str(root),
+                                               os.getpid())) as pool:
                 pending: set[Future[_TaskResult]] = set()
                 queue = iter(tasks)
                 try:
@@ -208,7 +220,12 @@ def run_export(cfg: AugmentJob, *, progress: ProgressFn = null_progress, cancel:
     except Cancelled as exc:
         exc.result = finish("cancelled")  # type: ignore[attr-defined]
         raise
+    except BrokenProcessPool:
+        finish("errored")
+        raise AugbenchError(f"an export worker process died (out of memory or killed) after {done_count} of {total} "
+                            "images; re-run the same command to resume, or use --workers 1") from None
     except AugbenchError:
+        finish("errored")
         raise
     return finish("completed")
 

@@ -169,6 +169,37 @@ def check_paths(cfg: Any) -> JobPaths:
     return paths
 
 
+def _device_fields(cfg: Any, prefix: str = "") -> list[tuple[str, str]]:
+    out = []
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if f.name == "device" and isinstance(value, str):
+            out.append((prefix + f.name, value))
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            out.extend(_device_fields(value, f"{prefix}{f.name}."))
+    return out
+
+
+def check_device(cfg: Any) -> None:
+    """A job that asks for a GPU that is not there fails now, with one line, not deep inside torch."""
+    for name, value in _device_fields(cfg):
+        want = value.strip().lower()
+        if want.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ConfigError(name, f"{value!r} asks for a CUDA GPU, but torch sees none "
+                                        "(no driver or a CPU-only build); use 'auto' or 'cpu'")
+            index = want.partition(":")[2]
+            if index.isdigit() and int(index) >= torch.cuda.device_count():
+                raise ConfigError(name, f"{value!r}: only {torch.cuda.device_count()} CUDA device(s) are present")
+        elif want == "mps":
+            import torch
+
+            if not torch.backends.mps.is_available():
+                raise ConfigError(name, "'mps' asks for Apple's GPU, which is not available here; use 'auto' or 'cpu'")
+
+
 def run_folder(cfg: Any) -> Path | None:
     """Where ``cfg`` keeps ``job.yaml`` and its lock: ``cfg.run_dir()``, else its first output folder."""
     fn = getattr(cfg, "run_dir", None)
@@ -336,6 +367,19 @@ def move_aside(folder: Path) -> Path:
     return dest
 
 
+RECORDS = frozenset({"job.yaml", "result.json", "manifest.jsonl"})
+
+
+def _holds_outputs(folder: Path) -> bool:
+    """Whether ``folder`` holds anything besides hidden files, run records and an empty manifest."""
+    for p in folder.iterdir():
+        if p.name.startswith("."):
+            continue
+        if p.name not in RECORDS or (p.name == "manifest.jsonl" and p.stat().st_size > 0):
+            return True
+    return False
+
+
 def check_rerun(cfg: Any, folder: Path, kind: str) -> None:
     """Rule 4: refuse when ``folder/job.yaml`` records a different job (or a different kind)."""
     job_file = folder / "job.yaml"
@@ -348,6 +392,8 @@ def check_rerun(cfg: Any, folder: Path, kind: str) -> None:
     if not isinstance(recorded, dict):
         raise RerunMismatchError(f"{job_file} is unreadable, so augbench cannot tell which job wrote {folder}; "
                                  "choose another output folder or ask for a fresh one (--fresh)")
+    if not _holds_outputs(folder):
+        return  # the earlier run wrote nothing (it failed or was refused early): nothing to misdescribe
     if recorded.get("kind") != kind:
         raise RerunMismatchError(f"{folder} holds the output of a {recorded.get('kind')!r} job, not {kind!r}; "
                                  "choose another output folder or ask for a fresh one (--fresh)")
@@ -367,6 +413,7 @@ def guard_job(cfg: Any, kind: str, *, fresh: bool = False) -> Iterator[list[str]
     Yields a list of notes for the user (for example where ``fresh`` moved the old folder).
     """
     notes: list[str] = []
+    check_device(cfg)
     check_paths(cfg)
     folder = run_folder(cfg)
     if folder is None:

@@ -101,10 +101,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
+    from augbench.core.errors import ConfigError
     from augbench.crawl.driver import quit_chrome, resolve_browser, start_chrome
     from augbench.crawl.engines.naver_browser import check_selectors
     from augbench.crawl.selectors import load_selectors
 
+    if "://" not in args.page and not Path(args.page).is_file():
+        raise ConfigError("page", f"{args.page} is neither a URL nor a saved .html file")
     table = load_selectors("naver", args.selectors or None)
     url = args.page if "://" in args.page else Path(args.page).resolve().as_uri()
     driver = start_chrome(resolve_browser(args.browser, args.driver))

@@ -258,6 +258,8 @@ def run_crawl(cfg: CrawlConfig, *, progress: ProgressFn, cancel: CancelToken) ->
     diag = out / DIAGNOSTICS
     try:
         engine = build_engine(cfg, diag)
+        for u in getattr(engine, "rejected", []):  # URL-list lines that are not http(s): counted and reported
+            rejected.append({"url": u, "status": "invalid", "reason": "not an http(s) URL; line ignored"})
         for i, store in enumerate(stores):
             cancel.check()
             need = cfg.count - store.kept
@@ -324,6 +326,8 @@ def _finish(result: JobResult, run: RunFolder, counts: Counts, per_kw: dict[str,
     }
     if hasattr(engine, "stats"):
         result.metrics["engine_stats"] = dict(engine.stats)
+    not_http = len(getattr(engine, "rejected", []))
+    result.metrics["not_http_lines"] = not_http
     if not message:
         short = {k: v["short_by"] for k, v in per_kw.items() if v.get("short_by")}
         message = f"kept {s['downloaded']} new images ({s['duplicate']} duplicates, {s['invalid']} invalid, " \
@@ -331,6 +335,8 @@ def _finish(result: JobResult, run: RunFolder, counts: Counts, per_kw: dict[str,
         if short:
             message += "; the engine ran out of results for " + ", ".join(
                 f"{k} (short by {n})" for k, n in short.items())
+        if not_http:
+            message += f"; {not_http} URL-list line(s) are not http(s) URLs and were ignored (see result.skipped)"
     result.message = message
     run.write_result(result)
 

@@ -79,6 +79,9 @@ class BalanceConfig:
             raise ConfigError("defect_classes", "choose at least one defect class to fill")
         if self.normal_class in self.defect_classes:
             raise ConfigError("defect_classes", "the normal class cannot also be a defect class")
+        from augbench.gan.diffaugment import check_policy
+
+        check_policy(self.diffaugment)
 
     @property
     def resolved_work_dir(self) -> Path:

@@ -56,6 +56,15 @@ def rand_cutout(x: torch.Tensor, ratio: float = 0.5, g: torch.Generator | None =
 POLICIES = {"color": rand_color, "translation": rand_translation, "cutout": rand_cutout}
 
 
+def check_policy(policy: str, field_name: str = "diffaugment") -> None:
+    """Raise ConfigError for a policy name DiffAugment does not know (at config time, not mid-training)."""
+    from augbench.core.errors import ConfigError
+
+    for name in [p.strip() for p in policy.split(",") if p.strip()]:
+        if name not in POLICIES:
+            raise ConfigError(field_name, f"unknown DiffAugment policy {name!r}; choose from {sorted(POLICIES)}")
+
+
 def diff_augment(x: torch.Tensor, policy: str = "color,translation,cutout",
                  generator: torch.Generator | None = None) -> torch.Tensor:
     """Apply the comma-separated ``policy`` to a batch in [-1, 1] (differentiable w.r.t. ``x``)."""

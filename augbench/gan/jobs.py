@@ -35,6 +35,11 @@ class GanTrainJob:
     whiten: str = field(default="none", metadata={"choices": ["none", "otsu", "grabcut", "mask"]})
     resume: bool = True
 
+    def __post_init__(self) -> None:
+        from augbench.gan.diffaugment import check_policy
+
+        check_policy(self.model.diffaugment, "model.diffaugment")
+
 
 @job_runner(GanTrainJob)
 def run_train(cfg: GanTrainJob, *, progress: ProgressFn = null_progress,

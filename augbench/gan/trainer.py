@@ -65,8 +65,9 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Load and check a checkpoint written by :func:`save_checkpoint` (weights_only: no code runs)."""
     try:
         ckpt = torch.load(Path(path), map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as exc:
-        raise WeightsError(f"cannot read checkpoint {path}: {exc}") from None
+    except (OSError, RuntimeError, EOFError, KeyError, ValueError, pickle.UnpicklingError) as exc:
+        # a text file or any non-torch file ends here (pickle raises KeyError on a stray opcode byte)
+        raise WeightsError(f"{path} is not a checkpoint augbench can read ({type(exc).__name__}: {exc})") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != CKPT_FORMAT:
         raise WeightsError(f"{path} is not an augbench CycleGAN checkpoint")
     return ckpt

@@ -8,6 +8,7 @@ folder itself only gains label files; the scanner ignores ``.augbench``.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,10 +16,12 @@ from augbench.core.errors import ConfigError
 from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
 from augbench.core.progress import CancelToken, ProgressFn
 from augbench.core.runfolder import RunFolder
-from augbench.label.convert import convert_folder
+from augbench.label.convert import convert_folder, file_sha256
+from augbench.label.formats import FORMATS as FORMAT_TABLE
+from augbench.label.formats import per_image_formats
 from augbench.label.stats import compute_stats
 
-FORMATS = ["yolo", "voc", "coco"]
+FORMATS = list(FORMAT_TABLE)  # the label-format table's names
 
 
 def _run_dir(folder: str, kind: str, out_dir: str) -> Path:
@@ -30,12 +33,19 @@ def _run_dir(folder: str, kind: str, out_dir: str) -> Path:
 class LabelsConvertJob:
     """Convert box labels of an image folder between YOLO, Pascal VOC and COCO json."""
 
-    folder: str
+    # A one-shot tool that writes label files beside the images on purpose: no re-run check, and
+    # convert_folder itself never overwrites a file that it did not write (it refuses or keeps a .bak).
+    guard_rerun_check = False
+
+    folder: str = field(metadata={"role": "input"})
     src: str = field(default="voc", metadata={"choices": FORMATS})
     dst: str = field(default="yolo", metadata={"choices": FORMATS})
-    out_dir: str = ""  # where labels go; default: labels/ or Annotations/ if present, else beside the images
-    coco_file: str = ""  # COCO json to read (src=coco) or write (dst=coco); default folder/annotations.json
+    # where labels go; default: labels/ or Annotations/ if present, else beside the images
+    out_dir: str = field(default="", metadata={"role": "inplace"})
+    # COCO json to read (src=coco) or write (dst=coco); default folder/annotations.json
+    coco_file: str = field(default="", metadata={"role": "input"})
     classes: tuple[str, ...] = ()  # id order for a new classes.txt (names found are appended)
+    backup: bool = False  # --to coco onto an existing file: keep it as <name>.bak instead of refusing
 
     def __post_init__(self) -> None:
         if self.src == self.dst:
@@ -43,24 +53,36 @@ class LabelsConvertJob:
         if not self.folder:
             raise ConfigError("folder", "give the image folder")
 
+    def path_roles(self) -> dict[str, str]:
+        """``coco_file`` is read for ``--from coco`` and written for ``--to coco``."""
+        return {"coco_file": "output_file" if self.dst == "coco" else "input"}
+
+    def run_dir(self) -> str:
+        return str(_run_dir(self.folder, "labels-convert", ""))
+
 
 @job_runner(LabelsConvertJob)
 def run_convert(cfg: LabelsConvertJob, *, progress: ProgressFn, cancel: CancelToken) -> JobResult:
-    rep = convert_folder(cfg.folder, cfg.src, cfg.dst, out_dir=cfg.out_dir or None,  # type: ignore[arg-type]
-                         coco_file=cfg.coco_file or None, classes=cfg.classes, progress=progress, cancel=cancel)
     run = RunFolder(_run_dir(cfg.folder, "labels-convert", ""))
+    # Files an earlier convert wrote, with their hash then: only those (if unchanged) may be regenerated.
+    owned = {str(r["real"]): str(r["sha256"]) for r in run.manifest.rows() if r.get("real") and r.get("sha256")}
+    rep = convert_folder(cfg.folder, cfg.src, cfg.dst, out_dir=cfg.out_dir or None,  # type: ignore[arg-type]
+                         coco_file=cfg.coco_file or None, classes=cfg.classes, progress=progress, cancel=cancel,
+                         owned=owned, backup=cfg.backup)
     run.write_job(cfg)
     for p in rep.outputs:
-        run.manifest.append({"path": str(p), "source": cfg.folder, "from": cfg.src, "to": cfg.dst,
-                             "origin": "labels-convert"})
+        run.manifest.append({"path": str(p), "real": os.path.realpath(p), "sha256": file_sha256(Path(p)),
+                             "source": cfg.folder, "from": cfg.src, "to": cfg.dst, "origin": "labels-convert"})
     out_dir = str(rep.outputs[-1].parent) if rep.outputs else (cfg.out_dir or cfg.folder)
     result = JobResult(
         kind="labels-convert",
         out_dir=out_dir,
         outputs=[str(p) for p in rep.outputs],
         skipped=[Skipped(p, why) for p, why in rep.skipped],
-        metrics={"boxes": rep.n_boxes, "classes": len(rep.classes), "class_names": rep.classes},
-        message=f"{cfg.src} -> {cfg.dst}: {len(rep.outputs)} files, {rep.n_boxes} boxes",
+        metrics={"boxes": rep.n_boxes, "classes": len(rep.classes), "class_names": rep.classes,
+                 "backups": [f"{a} -> {b}" for a, b in rep.backups]},
+        message=f"{cfg.src} -> {cfg.dst}: {len(rep.outputs)} files, {rep.n_boxes} boxes"
+                + (f"; kept {len(rep.backups)} old file(s) as .bak" if rep.backups else ""),
     )
     run.write_result(result)
     return result
@@ -71,13 +93,19 @@ def run_convert(cfg: LabelsConvertJob, *, progress: ProgressFn, cancel: CancelTo
 class LabelsStatsJob:
     """Label statistics of an image folder (class balance before augmenting)."""
 
-    folder: str
-    prefer: str = field(default="yolo", metadata={"choices": ["yolo", "voc"]})
-    out_dir: str = ""  # where stats.json/stats.txt go; default <folder>/.augbench/labels-stats
+    guard_rerun_check = False  # a fresh report each time; it describes the folder as it is now
+
+    folder: str = field(metadata={"role": "input"})
+    prefer: str = field(default="yolo", metadata={"choices": [f.name for f in per_image_formats()]})
+    # where stats.json/stats.txt go; default <folder>/.augbench/labels-stats
+    out_dir: str = field(default="", metadata={"role": "output"})
 
     def __post_init__(self) -> None:
         if not self.folder:
             raise ConfigError("folder", "give the image folder")
+
+    def run_dir(self) -> str:
+        return str(_run_dir(self.folder, "labels-stats", self.out_dir))
 
 
 @job_runner(LabelsStatsJob)

@@ -3,10 +3,18 @@
 Parsed with defusedxml so a DOCTYPE with entities (billion laughs, external
 entities) is refused instead of expanded. Boxes outside the image are clipped
 and reported in ``ann.warnings``.
+
+Coordinates follow the PASCAL VOC convention: 1-based, inclusive pixel indices
+(``xmin=1, xmax=W`` is the full width). Inside augbench a box is continuous
+0-based pixel xyxy, so reading maps ``x1 = xmin - 1, x2 = xmax`` and writing
+maps back. Without that shift a horizontal flip (``x -> W - x``) moved every
+box by one pixel. Every box is written at least one pixel wide and high, so a
+sub-pixel box never becomes a zero-width object that fails to read back.
 """
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -74,15 +82,20 @@ def parse_voc(data: bytes | str, *, path: str | Path = "<voc>", image_path: str 
         bb = obj.find("bndbox")
         if bb is None:
             raise LabelFormatError(path, f"object {i} ({name}) has no <bndbox>")
-        x1, y1, x2, y2 = (_num(bb, t, path) for t in ("xmin", "ymin", "xmax", "ymax"))
-        box = Box(x1, y1, x2, y2, name, _flag(obj, "difficult"), _flag(obj, "truncated")).normalized()
+        xmin, ymin, xmax, ymax = (_num(bb, t, path) for t in ("xmin", "ymin", "xmax", "ymax"))
+        xmin, xmax = min(xmin, xmax), max(xmin, xmax)
+        ymin, ymax = min(ymin, ymax), max(ymin, ymax)
+        # 1-based inclusive pixel indices -> continuous 0-based edges (xmin == xmax is one pixel wide)
+        box = Box(xmin - 1, ymin - 1, xmax, ymax, name, _flag(obj, "difficult"), _flag(obj, "truncated"))
         if box.width <= 0 or box.height <= 0:
             raise LabelFormatError(path, f"object {i} ({name}) has zero width or height")
-        if not box.is_inside(w, h, tol=0.5):
+        if not box.is_inside(w, h, tol=1.0):  # xmin=0 from a 0-based writer is one pixel out: clipped quietly
             box = box.clipped(w, h)
             if box.area <= 0:
                 raise LabelFormatError(path, f"object {i} ({name}) lies entirely outside the {w}x{h} image")
             ann.warnings.append(f"object {i} ({name}) was outside the {w}x{h} image and was clipped")
+        else:
+            box = box.clipped(w, h)
         ann.boxes.append(box)
     return ann
 
@@ -94,8 +107,17 @@ def read_voc(
     return parse_voc(path.read_bytes(), path=path, image_path=image_path, image_size=image_size)
 
 
+def _pixel_span(lo: float, hi: float, size: int) -> tuple[int, int]:
+    """Continuous edges ``[lo, hi]`` -> 1-based inclusive pixel indices, at least one pixel, inside ``1..size``."""
+    first = min(max(1, math.floor(lo + 0.5) + 1), max(1, size))
+    last = min(max(1, math.floor(hi + 0.5)), max(1, size))
+    if last < first:  # narrower than a pixel: keep the pixel the box lies in
+        first = last = min(max(1, math.floor((lo + hi) / 2) + 1), max(1, size))
+    return first, last
+
+
 def format_voc(ann: ImageAnnotation) -> str:
-    """VOC xml in LabelImg's layout (integer corners, 1-based like LabelImg)."""
+    """VOC xml in LabelImg's layout: integer, 1-based inclusive corners, every box at least 1x1 pixel."""
     root = ET.Element("annotation")
     if ann.verified:
         root.set("verified", "yes")
@@ -113,8 +135,8 @@ def format_voc(ann: ImageAnnotation) -> str:
         b = b.clipped(ann.width, ann.height)
         if b.area <= 0:
             continue
-        xmin, ymin = max(1, int(round(b.x1))), max(1, int(round(b.y1)))
-        xmax, ymax = int(round(b.x2)), int(round(b.y2))
+        xmin, xmax = _pixel_span(b.x1, b.x2, int(ann.width))
+        ymin, ymax = _pixel_span(b.y1, b.y2, int(ann.height))
         obj = ET.SubElement(root, "object")
         ET.SubElement(obj, "name").text = b.label
         ET.SubElement(obj, "pose").text = "Unspecified"

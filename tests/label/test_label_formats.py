@@ -50,7 +50,8 @@ def test_labelimg_voc_opens_unchanged_and_writes_back_equivalent() -> None:
     ann = parse_voc(LABELIMG_XML, image_path="/home/u/imgs/a.jpg")
     assert ann.verified and (ann.width, ann.height) == (200, 100)
     (b,) = ann.boxes
-    assert (b.x1, b.y1, b.x2, b.y2, b.label, b.difficult, b.truncated) == (1, 20, 80, 90, "person", True, True)
+    # 1-based inclusive VOC indices (xmin=1 is the first pixel) -> continuous 0-based edges inside
+    assert (b.x1, b.y1, b.x2, b.y2, b.label, b.difficult, b.truncated) == (0, 19, 80, 90, "person", True, True)
     out = DET.fromstring(format_voc(ann))
     orig = DET.fromstring(LABELIMG_XML)
     assert out.get("verified") == "yes"
@@ -64,7 +65,8 @@ def test_voc_writer_follows_labelimg_integer_rules() -> None:
     ann = ImageAnnotation(Path("x.png"), 50, 40, 3, [Box(0.2, 10.4, 20.6, 39.9, "a"), Box(5, 5, 10, 10, "b")])
     root = DET.fromstring(format_voc(ann))
     objs = root.findall("object")
-    assert [objs[0].findtext(f"bndbox/{t}") for t in ("xmin", "ymin", "xmax", "ymax")] == ["1", "10", "21", "40"]
+    # edges 0.2..20.6 cover pixels 1..21 (1-based); 10.4..39.9 cover pixels 11..40
+    assert [objs[0].findtext(f"bndbox/{t}") for t in ("xmin", "ymin", "xmax", "ymax")] == ["1", "11", "21", "40"]
     assert objs[0].findtext("truncated") == "1" and objs[1].findtext("truncated") == "0"
     assert root.get("verified") is None
 

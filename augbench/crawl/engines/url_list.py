@@ -13,11 +13,18 @@ from augbench.crawl.types import Candidate
 
 
 def read_url_file(path: str | Path) -> list[str]:
-    """One URL per line; blank lines and ``#`` comments are ignored."""
+    """One URL per line; blank lines and ``#`` comments are ignored. A binary file is refused."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise ConfigError("url_file", f"cannot read {path}: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError("url_file", f"{path} is not a UTF-8 text file of URLs (undecodable byte at offset "
+                                      f"{exc.start}); give a text file with one URL per line") from None
+    if "\x00" in text:
+        raise ConfigError("url_file", f"{path} contains NUL bytes: it is a binary file, not a list of URLs")
     return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
 
 
