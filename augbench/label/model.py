@@ -22,7 +22,7 @@ from augbench.core.errors import AugbenchError, ImageReadError, LabelFormatError
 from augbench.core.imageio import image_size
 from augbench.core.layout import CLASSES_TXT, find_label, label_dir, label_path, list_images
 from augbench.label.folder import Fmt, LabelReader, yolo_ids_in
-from augbench.label.formats import get_format, per_image_formats
+from augbench.label.formats import for_file, get_format, per_image_formats
 from augbench.label.registry import ClassRegistry
 from augbench.label.types import Box, ImageAnnotation
 
@@ -373,7 +373,8 @@ class LabelSession:
             if e.ann is not None and e.error is None and any(b.label == old for b in e.ann.boxes):
                 e.ann.boxes = [replace(b, label=new) if b.label == old else b for b in e.ann.boxes]
                 e.dirty = True
-            elif e.ann is None and e.label_file is not None and e.label_file.suffix == ".xml":
+            elif e.ann is None and e.label_file is not None and not for_file(e.label_file).uses_classes_txt:
+                # this format stores names in the file (VOC): it must be read and rewritten to rename
                 self.load(self.entries.index(e))
                 if e.ann is not None and any(b.label == old for b in e.ann.boxes):
                     e.ann.boxes = [replace(b, label=new) if b.label == old else b for b in e.ann.boxes]
