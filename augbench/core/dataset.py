@@ -22,7 +22,7 @@ from augbench.core.imageio import IMAGE_EXTS
 from augbench.core.layout import NON_IMAGE_DIRS, classes_for_folder, find_label, find_mask, format_of_suffix, list_images
 
 SPLITS = ("train", "val", "test")
-LabelFormat = Literal["yolo", "voc", "none"]
+LabelFormatName = Literal["yolo", "voc", "none"]  # a per-image row of label.formats.FORMATS, or none
 
 
 @dataclass
@@ -46,7 +46,7 @@ class DatasetInfo:
     root: Path
     items: list[Item] = field(default_factory=list)
     layout: Literal["imagefolder", "split-imagefolder", "flat"] = "flat"
-    label_format: LabelFormat = "none"
+    label_format: LabelFormatName = "none"
     box_classes: list[str] = field(default_factory=list)  # from classes.txt (YOLO)
 
     @property
