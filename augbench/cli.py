@@ -97,7 +97,32 @@ def print_result(result: JobResult) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     cfg = load_job(args.job)
+    launcher, nproc = str(getattr(cfg, "launcher", "none")), int(getattr(cfg, "nproc", 1) or 1)
+    if launcher != "none":
+        from augbench.classify.distributed import should_relaunch, torchrun_command
+
+        if should_relaunch(launcher, nproc):  # re-execute this same command as nproc torchrun ranks
+            import subprocess
+
+            argv = ["run", str(args.job)] + (["-q"] if args.quiet else [])
+            return subprocess.run(torchrun_command(argv, nproc), check=False).returncode
+    if args.shards:
+        from augbench.core.cluster import run_on_dask
+
+        summary = run_on_dask(cfg, args.shards, scheduler=args.scheduler, local_workers=args.local_workers,
+                              progress=(lambda p: None) if args.quiet else TqdmProgress(desc="shards"))
+        print(json.dumps(summary, indent=2, default=str))
+        return 0 if summary["status"] == "completed" else 1
     return print_result(execute(cfg, quiet=args.quiet))
+
+
+def _cmd_manifest_merge(args: argparse.Namespace) -> int:
+    from augbench.core.shard import merge_manifests
+
+    info = merge_manifests(args.out, expect=args.shards or None, remove_parts=not args.keep_parts)
+    print(f"merged {info.get('parts', 0)} manifest part(s) into {args.out}/manifest.jsonl: "
+          f"{info.get('rows_added', 0)} rows added, {info.get('rows_total', 0)} in all")
+    return 0
 
 
 def _cmd_jobs(args: argparse.Namespace) -> int:
@@ -129,7 +154,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run any job file (YAML/JSON) with a progress bar")
     p.add_argument("job")
     p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--shards", type=int, default=0,
+                   help="split the job into N shards and run them on a Dask cluster (augment, style.apply, crawl)")
+    p.add_argument("--scheduler", default="", help="Dask scheduler address (tcp://host:8786); empty: a local cluster")
+    p.add_argument("--local-workers", type=int, default=2, help="processes of the local Dask cluster")
     p.set_defaults(func=_cmd_run)
+    p = sub.add_parser("manifest", help="manifest tools for sharded jobs")
+    msub = p.add_subparsers(dest="manifest_command", required=True)
+    m = msub.add_parser("merge", help="fold the manifest parts of sharded runs into OUT/manifest.jsonl")
+    m.add_argument("out", help="the shared output folder")
+    m.add_argument("--shards", type=int, default=0, help="expected number of shards (a missing part is an error)")
+    m.add_argument("--keep-parts", action="store_true", help="keep the part files after merging")
+    m.set_defaults(func=_cmd_manifest_merge)
     p = sub.add_parser("jobs", help="list the registered job kinds")
     p.set_defaults(func=_cmd_jobs)
     p = sub.add_parser("schema", help="print a job kind's fields and defaults")

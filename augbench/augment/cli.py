@@ -65,7 +65,7 @@ def _cmd_augment(args: argparse.Namespace) -> int:
     cfg = AugmentJob(
         input_dir=args.input, output_dir=args.output, steps=steps, pipeline_file=args.pipeline, copies=args.copies,
         seed=args.seed, workers=args.workers, empty_policy=args.empty_policy, min_visibility=args.min_visibility,
-        include_originals=args.include_originals, image_format=args.format,
+        include_originals=args.include_originals, image_format=args.format, shard=args.shard or "",
     )
     if args.save_job:
         save_job(cfg, args.save_job)
@@ -134,6 +134,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--min-visibility", type=float, default=0.1)
     p.add_argument("--include-originals", action="store_true")
     p.add_argument("--format", choices=["same", "jpg", "png"], default="same")
+    p.add_argument(
+        "--shard", default="", help="I/N: do only shard I (0-based) of N into the same OUTPUT, e.g. from a Slurm array; "
+                                    "the manifest parts merge when the last shard finishes")
     p.add_argument("--save-job", help="also save the job as YAML for `augbench run`")
     p.add_argument("--list", action="store_true", help="list the transform catalogue and exit")
     p.set_defaults(func=_cmd_augment)

@@ -29,6 +29,7 @@ from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
 from augbench.core.layout import classes_file_for
 from augbench.core.progress import CancelToken, Progress, ProgressFn, null_progress
 from augbench.core.runfolder import RunFolder
+from augbench.core.shard import parse_shard
 
 
 @register_job("augment", summary="Export N augmented copies of a data set with labels and masks rewritten")
@@ -50,10 +51,13 @@ class AugmentJob:
     image_format: Literal["same", "jpg", "png"] = "same"
     jpeg_quality: int = field(default=95, metadata={"range": (1, 100)})
     start_method: Literal["auto", "fork", "forkserver", "spawn"] = "auto"
+    # "I/N": do only shard I of N (by image path) into the same output folder; see augbench.core.shard
+    shard: str = field(default="", metadata={"rerun": "free"})
 
     def __post_init__(self) -> None:
         if not self.steps and not self.pipeline_file:
             raise ConfigError("steps", "give the transforms as 'steps' or a 'pipeline_file'")
+        parse_shard(self.shard)
         if Path(self.output_dir).resolve() == Path(self.input_dir).resolve():
             raise ConfigError("output_dir", "must differ from input_dir (originals are never overwritten)")
 
@@ -114,7 +118,9 @@ def run_export(cfg: AugmentJob, *, progress: ProgressFn = null_progress, cancel:
     steps = cfg.resolved_steps()
     build_compose(steps, min_visibility=cfg.min_visibility)  # a bad parameter stops here, before any worker starts
     info = scan_dataset(root)
-    run = RunFolder(out)
+    shard = parse_shard(cfg.shard)
+    items = shard.select(info.items, key=lambda it: it.image.relative_to(root).as_posix())
+    run = RunFolder(out, shard)
     run.manifest.sync_every = 64  # one fsync per 64 rows; finish() syncs the rest
     run.write_job(cfg)
     result = JobResult(kind="augment", out_dir=str(out))
@@ -123,10 +129,10 @@ def run_export(cfg: AugmentJob, *, progress: ProgressFn = null_progress, cancel:
         if not dest.exists():
             atomic_write_bytes(dest, cf.read_bytes())
     done: set[tuple[str, int]] = {
-        (r["source"], int(r["copy"])) for r in run.manifest.rows() if r.get("status") in ("ok", "empty_labels", "dropped_empty")
+        (r["source"], int(r["copy"])) for r in run.done_rows() if r.get("status") in ("ok", "empty_labels", "dropped_empty")
     }
     tasks: list[_Task] = []
-    for i, item in enumerate(info.items):
+    for i, item in enumerate(items):
         rel = item.image.relative_to(root).as_posix()
         todo = [k for k in range(cfg.copies) if (rel, k) not in done]
         if cfg.include_originals:
@@ -134,7 +140,7 @@ def run_export(cfg: AugmentJob, *, progress: ProgressFn = null_progress, cancel:
         if todo:
             tasks.append(_Task(i, str(item.image), rel, str(item.label_file) if item.label_file else None,
                                str(item.mask_file) if item.mask_file else None, todo))
-    resumed = len(info.items) * cfg.copies - sum(len(t.copies) for t in tasks)
+    resumed = len(items) * cfg.copies - sum(len(t.copies) for t in tasks)
     step_dicts = [s.to_dict() for s in steps if s.enabled]
     cfg_dict = {"output_dir": str(out), "seed": cfg.seed, "min_visibility": cfg.min_visibility,
                 "empty_policy": cfg.empty_policy, "image_format": cfg.image_format, "jpeg_quality": cfg.jpeg_quality}
@@ -160,12 +166,13 @@ def run_export(cfg: AugmentJob, *, progress: ProgressFn = null_progress, cancel:
 
     def finish(status: str) -> JobResult:
         result.status = status  # type: ignore[assignment]
-        result.metrics = {**stats, "images": len(info.items), "copies": cfg.copies, "resumed_outputs": resumed,
+        result.metrics = {**stats, "images": len(items), "copies": cfg.copies, "resumed_outputs": resumed,
+                          "shard": str(shard),
                           "written_images": sum(1 for o in result.outputs if Path(o).suffix.lower() != ".txt"),
                           "seconds": round(time.perf_counter() - t0, 3), "workers": workers,
                           "label_format": info.label_format, "warnings": warnings[:200]}
         n_ok = stats["boxes_out"]
-        result.message = (f"{len(result.outputs)} files written from {len(info.items)} images"
+        result.message = (f"{len(result.outputs)} files written from {len(items)} images"
                           f" ({len(result.skipped)} skipped, {stats['dropped_boxes']} boxes dropped,"
                           f" {stats['clipped_boxes']} clipped, {n_ok} boxes out)")
         run.manifest.sync()

@@ -76,15 +76,39 @@ def iter_manifest(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
 
 
 class RunFolder:
-    """The output folder of one job run."""
+    """The output folder of one job run (or of one shard of it: see :mod:`augbench.core.shard`).
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    A shard writes its own manifest part and result part, so shards running at
+    the same time never interleave rows; :meth:`done_rows` reads the merged
+    manifest and this shard's part, so a shard resumes after a merge too.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], shard: Any = None) -> None:
+        from augbench.core.shard import Shard
+
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        self.manifest = Manifest(self.root / MANIFEST)
+        self.shard: Shard = shard if shard is not None else Shard()
+        self.manifest = Manifest(self.root / self.shard.manifest_name())
 
     def write_job(self, cfg: Any) -> Path:
+        """Record the job; a shard records the whole job (its ``shard`` field emptied), the same for every shard."""
+        import dataclasses
+
+        if dataclasses.is_dataclass(cfg) and any(f.name == "shard" for f in dataclasses.fields(cfg)):
+            cfg = dataclasses.replace(cfg, shard="")
         return save_job(cfg, self.root / "job.yaml")
 
+    def done_rows(self) -> Iterator[dict[str, Any]]:
+        """Rows of work already done: this run's manifest, plus the merged manifest when this is a shard."""
+        if not self.shard.whole:
+            yield from iter_manifest(self.root / MANIFEST)
+        yield from self.manifest.rows()
+
     def write_result(self, result: JobResult) -> Path:
-        return atomic_write_json(self.root / "result.json", result.to_dict())
+        path = atomic_write_json(self.root / self.shard.result_name(), result.to_dict())
+        if not self.shard.whole:
+            from augbench.core.shard import merge_if_complete
+
+            merge_if_complete(self.root, self.shard.count)
+        return path

@@ -158,3 +158,44 @@ def merge_manifests(out_dir: str | Path, *, remove_parts: bool = True, expect: i
             p.unlink(missing_ok=True)
     return {"parts": len(parts), "shards": count, "missing_shards": missing, "rows_added": added,
             "rows_total": len(rows)}
+
+
+def _result_parts(root: Path, count: int) -> list[Path]:
+    return [root / f"result.{Shard(i, count).suffix}.json" for i in range(count)]
+
+
+def merge_if_complete(out_dir: str | Path, count: int) -> dict[str, Any] | None:
+    """Merge the manifest parts when every one of ``count`` shards has finished ("automatically at the end").
+
+    Called by each shard after it writes its result part: the last shard to
+    complete finds all ``count`` results with status ``completed`` and folds
+    the parts into ``manifest.jsonl`` and one ``result.json`` (counts summed).
+    A file lock makes two shards finishing together merge once. Returns the
+    merge summary, or None when some shard is still missing or unfinished.
+    """
+    import fcntl
+
+    root = Path(out_dir)
+    parts = _result_parts(root, count)
+    results: list[dict[str, Any]] = []
+    for p in parts:
+        try:
+            results.append(json.loads(p.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            return None
+    if any(r.get("status") != "completed" for r in results):
+        return None
+    with open(root / ".augbench-merge.lock", "w") as lk:
+        fcntl.flock(lk, fcntl.LOCK_EX)
+        info = merge_manifests(root, expect=None)
+        combined = {
+            "kind": results[0].get("kind", ""), "status": "completed", "out_dir": str(root),
+            "n_outputs": sum(int(r.get("n_outputs", 0)) for r in results),
+            "outputs": [o for r in results for o in r.get("outputs", [])],
+            "skipped": [s for r in results for s in r.get("skipped", [])],
+            "metrics": {"shards": count, "per_shard": [r.get("metrics", {}) for r in results]},
+            "message": f"{count} shards merged",
+        }
+        atomic_write_text(root / "result.json", json.dumps(combined, indent=2, ensure_ascii=False, default=str))
+    (root / ".augbench-merge.lock").unlink(missing_ok=True)
+    return info
