@@ -44,6 +44,8 @@ def register(sub: Any) -> None:
                         "(default 24; 0 = always search again)")
     p.add_argument("--patient-scroll", action="store_true",
                    help="wait the full scroll timeout on every end-of-results retry (for slow sites)")
+    p.add_argument("--shard", default="", help="I/N: crawl only the keywords of shard I (0-based) of N into the same "
+                                                "output folder (a Slurm array, several machines)")
     p.add_argument("--save-job", default="", help="write the job file here and exit (run later with augbench run)")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=_cmd_crawl)
@@ -65,6 +67,7 @@ def config_from_args(args: argparse.Namespace) -> Any:
         allow_driver_download=args.allow_driver_download, per_host_delay_s=args.delay,
         per_host_max_in_flight=args.max_in_flight, workers=args.workers, timeout_s=args.timeout,
         max_bytes=args.max_bytes, recheck_hours=args.recheck_hours, patient_scroll=args.patient_scroll,
+        shard=args.shard,
     )
 
 

@@ -24,6 +24,7 @@ from augbench.core.errors import Cancelled, ConfigError
 from augbench.core.jobs import JobResult, Skipped, job_runner, register_job, save_job
 from augbench.core.progress import CancelToken, Progress, ProgressFn
 from augbench.core.runfolder import RunFolder
+from augbench.core.shard import parse_shard
 from augbench.crawl.dedupe import DedupeIndex
 from augbench.crawl.downloader import Counts, Downloader, DownloadOptions
 from augbench.crawl.engines.base import Engine
@@ -90,8 +91,12 @@ class CrawlConfig:
     # A keyword whose search already ran to the end of its results is not searched again for this long
     # (a resume then takes about a second); 0 always searches again.
     recheck_hours: float = field(default=24.0, metadata={"range": (0.0, 100_000.0)})
+    # "I/N": crawl only the keywords of shard I of N (by keyword) into the same out_dir. Duplicates are removed
+    # across the keywords of one shard; across shards that run at the same time they are not.
+    shard: str = field(default="", metadata={"rerun": "free"})
 
     def __post_init__(self) -> None:
+        parse_shard(self.shard)
         kws = [k for k in self.keywords if str(k).strip()]
         if self.engine != "url_list" and not kws:
             raise ConfigError("keywords", "give at least one keyword (one per line)")
@@ -230,10 +235,11 @@ def run_crawl(cfg: CrawlConfig, *, progress: ProgressFn, cancel: CancelToken) ->
     """Crawl every keyword in turn; rejections go to the manifest and ``result.skipped``."""
     t0 = time.monotonic()
     out = Path(cfg.out_dir)
-    run = RunFolder(out)
+    shard = parse_shard(cfg.shard)
+    run = RunFolder(out, shard)
     # The secret is never written to disk: a re-run reads it from NAVER_CLIENT_SECRET or the GUI field.
-    save_job(dataclasses.replace(cfg, api_client_secret="") if cfg.api_client_secret else cfg, run.root / "job.yaml")
-    keywords = _keywords(cfg)
+    save_job(dataclasses.replace(cfg, api_client_secret="", shard=""), run.root / "job.yaml")
+    keywords = shard.select(_keywords(cfg), key=str)
     stores = [KeywordStore(out, kw) for kw in keywords]
     dedupe = DedupeIndex(cfg.near_dup_threshold)
     for s in stores:

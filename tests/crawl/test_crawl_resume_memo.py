@@ -66,3 +66,23 @@ def test_resume_of_an_exhausted_keyword_does_not_search_again(site, tmp_path):
     third = run_job(CrawlConfig(**{**cfg.__dict__, "recheck_hours": 0.0}))
     assert "skipped_exhausted" not in third.metrics["per_keyword"]["fewcats"]
     assert site.hits["/search.naver"] == searches + 1  # recheck_hours=0 always searches again
+
+
+@pytest.mark.e2e
+@needs_browser
+def test_keyword_shards_split_a_crawl_and_merge_their_results(site, tmp_path):
+    out = tmp_path / "out"
+    kws = ("dog", "owl", "horse", "cat")
+    base = dict(keywords=kws, out_dir=str(out), count=3, engine="naver_browser", search_url=site.search_url(),
+                per_host_delay_s=0.0, timeout_s=3, page_timeout_s=5, scroll_timeout_s=1, full_size=False)
+    done = []
+    for i in range(2):
+        res = run_job(CrawlConfig(**base, shard=f"{i}/2"))
+        assert res.status == "completed"
+        done += list(res.metrics["per_keyword"])
+    assert sorted(done) == sorted(kws)  # each keyword crawled by exactly one shard
+    assert all(len(list((out / kw).glob("*.jpg"))) == 3 for kw in kws)
+    import json
+
+    merged = json.loads((out / "result.json").read_text())
+    assert merged["metrics"]["shards"] == 2 and merged["n_outputs"] == 12
