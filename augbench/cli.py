@@ -99,7 +99,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     cfg = load_job(args.job)
     launcher, nproc = str(getattr(cfg, "launcher", "none")), int(getattr(cfg, "nproc", 1) or 1)
     if launcher != "none":
-        from augbench.classify.distributed import should_relaunch, torchrun_command
+        from augbench.core.launch import should_relaunch, torchrun_command
 
         if should_relaunch(launcher, nproc):  # re-execute this same command as nproc torchrun ranks
             import subprocess

@@ -17,8 +17,6 @@ order), so both trainers share one implementation.
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
@@ -29,7 +27,10 @@ from torch import nn
 
 from augbench.core.errors import ConfigError
 
-LAUNCHERS = ("none", "torchrun")
+# Launch decisions are made by the CLI before torch is imported; re-exported here for callers of this module.
+from augbench.core.launch import LAUNCHERS as LAUNCHERS
+from augbench.core.launch import should_relaunch as should_relaunch
+from augbench.core.launch import torchrun_command as torchrun_command
 
 
 @dataclass(frozen=True)
@@ -145,25 +146,3 @@ def per_rank_batch(global_batch: int, info: DistInfo) -> int:
         raise ConfigError("batch_size", f"the global batch {global_batch} does not divide over "
                                         f"{info.world_size} processes")
     return global_batch // info.world_size
-
-
-def torchrun_command(argv: list[str], nproc: int) -> list[str]:
-    """The command that re-executes ``argv`` (an augbench command line) under torchrun with ``nproc`` ranks.
-
-    ``python -m torch.distributed.run`` is torchrun itself, found through the
-    running interpreter, so the venv's torch is used even when ``torchrun`` is
-    not on PATH. ``--standalone`` picks a free rendezvous port on this machine.
-    """
-    if nproc < 1:
-        raise ConfigError("nproc", "must be at least 1")
-    exe = shutil.which("torchrun")
-    head = [exe] if exe and os.path.dirname(exe) == os.path.dirname(sys.executable) else \
-        [sys.executable, "-m", "torch.distributed.run"]
-    return [*head, "--standalone", f"--nproc-per-node={nproc}", "-m", "augbench.cli", *argv]
-
-
-def should_relaunch(launcher: str, nproc: int) -> bool:
-    """True when a job asks for torchrun and this process is not already one of its ranks."""
-    if launcher not in LAUNCHERS:
-        raise ConfigError("launcher", f"unknown launcher {launcher!r}; choose one of {', '.join(LAUNCHERS)}")
-    return launcher == "torchrun" and nproc > 1 and "LOCAL_RANK" not in os.environ
