@@ -58,12 +58,15 @@ def test_import_contract_catches_upward_imports(tmp_path: Path) -> None:
     (tmp_path / "augbench" / "core" / "_upward.py").write_text("import augbench.augment.pipeline\n", encoding="utf-8")
     (tmp_path / "augbench" / "label" / "_qt.py").write_text("from PyQt5 import QtCore\n", encoding="utf-8")
     (tmp_path / "augbench" / "style" / "_sibling.py").write_text("import augbench.augment.apply\n", encoding="utf-8")
+    with open(tmp_path / "augbench" / "cli.py", "a", encoding="utf-8") as fh:  # a lazy import counts too
+        fh.write("\n\ndef _planted() -> None:\n    import augbench.classify.metrics  # noqa: F401\n")
     res = _lint_imports(tmp_path)
     out = res.stdout + res.stderr
     assert res.returncode != 0, out
     assert "augbench.core._upward -> augbench.augment.pipeline" in out
     assert "augbench.label._qt -> PyQt5" in out
     assert "augbench.style._sibling -> augbench.augment.apply" in out
+    assert "augbench.cli -> augbench.classify.metrics" in out
 
 
 def _module_lines() -> dict[str, int]:
