@@ -46,9 +46,12 @@ class TrainConfig:
     test_frac: float = field(default=0.15, metadata={"range": (0.0, 0.5)})
     seed: int = 0
     device: str = "auto"
-    amp: Literal["off", "bf16", "fp16"] = "off"
+    amp: Literal["off", "bf16", "fp16", "auto"] = "off"
     channels_last: bool = False
     resume: bool = True
+    # Data parallel: "torchrun" re-executes `augbench run job.yaml` as nproc ranks (DDP; batch_size is the global batch)
+    launcher: Literal["none", "torchrun"] = field(default="none", metadata={"rerun": "free"})
+    nproc: int = field(default=1, metadata={"range": (1, 1024), "rerun": "free"})
 
     def __post_init__(self) -> None:
         if self.model == "small_cnn" and self.pretrained not in ("none", ""):
@@ -57,11 +60,16 @@ class TrainConfig:
 
 @job_runner(TrainConfig)
 def run_bench_train(cfg: TrainConfig, *, progress: ProgressFn, cancel: CancelToken) -> JobResult:
+    from augbench.classify.distributed import env_world
+
+    main = env_world().is_main  # under torchrun only rank 0 writes files; every rank computes the same split
     folder = RunFolder(cfg.out_dir)
-    folder.write_job(cfg)
+    if main:
+        folder.write_job(cfg)
     split_path = Path(cfg.out_dir) / "split.json"
     split = make_split(cfg.data, cfg.val_frac, cfg.test_frac, cfg.seed)
-    save_split(split, split_path)
+    if main:
+        save_split(split, split_path)
     transform = None
     if cfg.augment:
         transform = load_pipeline_file(cfg.aug_pipeline) if cfg.aug_pipeline else classic_pipeline(cfg.image_size)
@@ -82,14 +90,21 @@ def run_bench_train(cfg: TrainConfig, *, progress: ProgressFn, cancel: CancelTok
     metrics = trainer.evaluate(test)
     record = {"test": metrics, "best_epoch": outcome.best_epoch, "history": [asdict(r) for r in outcome.history],
               "images_per_s": outcome.images_per_s, "data_wait_s": outcome.data_wait_s}
-    atomic_write_json(Path(cfg.out_dir) / "metrics.json", record)
+    record.update(world_size=outcome.world_size, global_batch=outcome.global_batch)
+    if main:
+        atomic_write_json(Path(cfg.out_dir) / "metrics.json", record)
     skipped = [Skipped(p, r) for p, r in train.skipped + val.skipped + test.skipped]
     result = JobResult(kind="bench.train", out_dir=cfg.out_dir,
                        outputs=[str(Path(cfg.out_dir) / n) for n in ("best.pt", "metrics.json", "split.json")],
                        skipped=skipped, message=json.dumps({"best_epoch": outcome.best_epoch}),
                        metrics={"test_accuracy": metrics["accuracy"], "test_macro_f1": metrics["macro_f1"],
-                                "best_epoch": outcome.best_epoch, "images_per_s": round(outcome.images_per_s, 1)})
-    folder.write_result(result)
+                                "best_epoch": outcome.best_epoch, "images_per_s": round(outcome.images_per_s, 1),
+                                "world_size": outcome.world_size, "global_batch": outcome.global_batch})
+    if main:
+        folder.write_result(result)
+    from augbench.classify.distributed import teardown
+
+    teardown(trainer.dist)
     return result
 
 

@@ -28,8 +28,9 @@ from typing import Any, Literal
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, WeightedRandomSampler
 
+from augbench.classify import distributed as dist_
 from augbench.classify.losses import make_loss
 from augbench.classify.metrics import classification_metrics
 from augbench.classify.models import ClassifierNet, build_model
@@ -51,12 +52,21 @@ class TrainOptions:
     focal_gamma: float = 2.0
     sampler: Literal["shuffle", "weighted"] = "shuffle"
     device: str = "auto"
-    amp: Literal["off", "bf16", "fp16"] = "off"
+    amp: Literal["off", "bf16", "fp16", "auto"] = "off"  # auto: bf16 where supported, else fp16 (+ GradScaler)
     channels_last: bool = False
     num_workers: int = 0
     seed: int = 0
     patience: int = 0  # stop after this many epochs without a better val metric; 0 = never
     eval_batch_size: int = 64
+
+
+def resolve_amp(amp: str, device: torch.device) -> str:
+    """``auto`` -> bf16 on CPU and on GPUs that support it, fp16 (with a GradScaler) on older GPUs."""
+    if amp != "auto":
+        return amp
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "bf16" if device.type == "cpu" else "off"
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -92,6 +102,8 @@ class TrainOutcome:
     train_s: float = 0.0
     cpu_s: float = 0.0
     resumed_from: int = 0
+    world_size: int = 1  # data-parallel processes (torchrun); the batch below is the global one
+    global_batch: int = 0
 
 
 def _autocast(device: torch.device, amp: str) -> Any:
@@ -123,10 +135,18 @@ class Trainer:
         extra_meta: dict[str, Any] | None = None,
     ) -> None:
         self.opts = opts
-        self.device = resolve_device(opts.device)
+        base_device = resolve_device(opts.device)
+        # Under torchrun: join the process group (gloo on CPU, NCCL on CUDA); a single process gets a no-op.
+        self.dist = dist_.setup(base_device)
+        self.device = dist_.rank_device(base_device, self.dist)
+        self.amp = resolve_amp(opts.amp, self.device)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed input sizes: let cuDNN pick the fastest kernels once
+        self.rank_batch = dist_.per_rank_batch(opts.batch_size, self.dist)
         self.model = model.to(self.device)
         if opts.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
+        self.net = dist_.wrap(self.model, self.dist, self.device)  # what training calls (DDP syncs gradients)
         self.train_ds, self.val_ds = train_ds, val_ds
         self.classes = classes
         self.ckpt_dir = Path(ckpt_dir) if ckpt_dir else None
@@ -137,7 +157,7 @@ class Trainer:
         self.criterion = make_loss(opts.loss, self.train_counts, opts.focal_gamma).to(self.device)
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=opts.lr, weight_decay=opts.weight_decay)
-        self.scaler = torch.amp.GradScaler(enabled=opts.amp == "fp16" and self.device.type == "cuda")
+        self.scaler = torch.amp.GradScaler(enabled=self.amp == "fp16" and self.device.type == "cuda")
         self.best_state: dict[str, torch.Tensor] | None = None
 
     # ----------------------------------------------------------------- data
@@ -145,15 +165,26 @@ class Trainer:
     def _train_loader(self, epoch: int) -> DataLoader:
         g = torch.Generator().manual_seed(self.opts.seed * 1000 + epoch)
         pin = self.device.type == "cuda"
+        bs, drop = self.rank_batch, len(self.train_ds) > self.opts.batch_size
         if self.opts.sampler == "weighted":
             counts = np.maximum(np.array(self.train_counts, dtype=np.float64), 1)
             w = torch.as_tensor([1.0 / counts[y] for y in self.train_ds.labels], dtype=torch.double)
+            if self.dist.enabled:  # every rank draws the same weighted epoch (same generator), then takes its slice
+                order = torch.multinomial(w, len(w), replacement=True, generator=g).tolist()
+                mine = order[self.dist.rank::self.dist.world_size]
+                return DataLoader(self.train_ds, bs, sampler=mine, num_workers=self.opts.num_workers, pin_memory=pin,
+                                  drop_last=drop)
             sampler = WeightedRandomSampler(w, num_samples=len(w), replacement=True, generator=g)
-            return DataLoader(self.train_ds, self.opts.batch_size, sampler=sampler, num_workers=self.opts.num_workers,
-                              pin_memory=pin, drop_last=len(self.train_ds) > self.opts.batch_size)
-        return DataLoader(self.train_ds, self.opts.batch_size, shuffle=True, generator=g,
-                          num_workers=self.opts.num_workers, pin_memory=pin,
-                          drop_last=len(self.train_ds) > self.opts.batch_size)
+            return DataLoader(self.train_ds, bs, sampler=sampler, num_workers=self.opts.num_workers,
+                              pin_memory=pin, drop_last=drop)
+        if self.dist.enabled:
+            ds_sampler = DistributedSampler(self.train_ds, self.dist.world_size, self.dist.rank, shuffle=True,
+                                            seed=self.opts.seed, drop_last=drop)
+            ds_sampler.set_epoch(epoch)  # a different shuffle every epoch, the same on every rank
+            return DataLoader(self.train_ds, bs, sampler=ds_sampler, num_workers=self.opts.num_workers,
+                              pin_memory=pin, drop_last=drop)
+        return DataLoader(self.train_ds, bs, shuffle=True, generator=g,
+                          num_workers=self.opts.num_workers, pin_memory=pin, drop_last=drop)
 
     def _to_device(self, x: torch.Tensor) -> torch.Tensor:
         x = x.to(self.device, non_blocking=True)
@@ -170,7 +201,7 @@ class Trainer:
         ys, ps, probs = [], [], []
         loader = DataLoader(ds, self.opts.eval_batch_size, shuffle=False, num_workers=self.opts.num_workers)
         for x, y in loader:
-            with _autocast(self.device, self.opts.amp):
+            with _autocast(self.device, self.amp):
                 logits = net(self._to_device(x))
             pr = logits.float().softmax(1).cpu()
             ys.append(y.numpy())
@@ -194,13 +225,15 @@ class Trainer:
             "model_args": self.model_args,
             "classes": self.classes,
             "train_options": asdict(self.opts),
+            "world_size": self.dist.world_size,
+            "global_batch": self.opts.batch_size,
             "epoch": epoch,
             "metric": {self.opts.select_metric: metric},
             **self.extra_meta,
         }
 
     def _save_last(self, epoch: int, outcome: TrainOutcome) -> None:
-        if self.ckpt_dir is None:
+        if self.ckpt_dir is None or not self.dist.is_main:  # rank 0 alone writes; every rank resumes from it
             return
         blob = {
             "model_state": self.model.state_dict(),
@@ -238,13 +271,15 @@ class Trainer:
         """Train for ``opts.epochs`` epochs; afterwards ``self.model`` holds the best weights."""
         cancel = cancel or CancelToken()
         torch.manual_seed(self.opts.seed)
-        outcome = TrainOutcome()
+        if not self.dist.is_main:
+            progress = null_progress  # one progress bar, from rank 0
+        outcome = TrainOutcome(world_size=self.dist.world_size, global_batch=self.opts.batch_size)
         start = self._try_resume(outcome) if resume else 0
         n_batches = len(self._train_loader(0))
         total = self.opts.epochs * n_batches
         key = "val_accuracy" if self.opts.select_metric == "accuracy" else "val_macro_f1"
         for epoch in range(start, self.opts.epochs):
-            self.model.train()
+            self.net.train()
             t0 = time.perf_counter()
             c0 = time.process_time()
             wait = 0.0
@@ -255,15 +290,15 @@ class Trainer:
                 x, y = self._to_device(x), y.to(self.device, non_blocking=True)
                 wait += time.perf_counter() - t_wait
                 cancel.check()
-                with _autocast(self.device, self.opts.amp):
-                    logits = self.model(x)
+                with _autocast(self.device, self.amp):
+                    logits = self.net(x)
                 loss = self.criterion(logits.float(), y)
                 self.optimizer.zero_grad(set_to_none=True)
                 self.scaler.scale(loss).backward()
                 self.scaler.step(self.optimizer)
                 self.scaler.update()
                 losses.append(float(loss.detach()))
-                images += int(x.shape[0])
+                images += int(x.shape[0]) * self.dist.world_size
                 done = epoch * n_batches + step + 1
                 if step % 10 == 0 or step == n_batches - 1:
                     progress(Progress(done, total, f"epoch {epoch + 1}/{self.opts.epochs}", stage="train",
@@ -271,15 +306,17 @@ class Trainer:
                 t_wait = time.perf_counter()
             train_s = time.perf_counter() - t0
             cpu_s = time.process_time() - c0
+            # Replicas are identical, so every rank evaluates the same weights and takes the same best/stop decisions.
             val = self.evaluate(self.val_ds)
-            rec = EpochRecord(epoch, float(np.mean(losses)) if losses else float("nan"), val["accuracy"],
+            mean_loss = dist_.all_mean(float(np.mean(losses)) if losses else float("nan"), self.dist)
+            rec = EpochRecord(epoch, mean_loss, val["accuracy"],
                               val["macro_f1"], train_s, wait, images, cpu_s)
             outcome.history.append(rec)
             metric = getattr(rec, key)
             if metric > outcome.best_metric:
                 outcome.best_metric, outcome.best_epoch = metric, epoch
                 self.best_state = copy.deepcopy(self.model.state_dict())
-                if self.ckpt_dir is not None:
+                if self.ckpt_dir is not None and self.dist.is_main:
                     atomic_write_bytes(self.ckpt_dir / "best.pt",
                                        _state_bytes(self.checkpoint_dict(self.best_state, epoch, metric)))
             self._save_last(epoch, outcome)

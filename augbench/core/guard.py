@@ -416,8 +416,8 @@ def guard_job(cfg: Any, kind: str, *, fresh: bool = False) -> Iterator[list[str]
     check_device(cfg)
     check_paths(cfg)
     folder = run_folder(cfg)
-    if folder is None:
-        yield notes
+    if folder is None or _torchrun_follower():
+        yield notes  # under torchrun, rank 0 holds the lock and does the checks for the whole job
         return
     if folder.is_dir() and any(folder.iterdir()):
         if fresh:
@@ -449,6 +449,14 @@ def guard_job(cfg: Any, kind: str, *, fresh: bool = False) -> Iterator[list[str]
         if created:  # a job refused or failed before writing anything leaves no empty folder behind
             with contextlib.suppress(OSError):
                 folder.rmdir()
+
+
+def _torchrun_follower() -> bool:
+    """True in ranks 1..N-1 of a torchrun job (they share rank 0's run folder and lock)."""
+    try:
+        return int(os.environ.get("WORLD_SIZE", "1")) > 1 and int(os.environ.get("RANK", "0")) > 0
+    except ValueError:
+        return False
 
 
 def _first_output_field(cfg: Any) -> str:

@@ -103,3 +103,30 @@ def test_relaunch_decision_and_command(monkeypatch):
     assert "--nproc-per-node=2" in cmd and cmd[-3:] == ["augbench.cli", "run", "job.yaml"]
     monkeypatch.setenv("LOCAL_RANK", "0")
     assert not D.should_relaunch("torchrun", 2)  # already a rank: never relaunch recursively
+
+
+@pytest.mark.slow
+def test_bench_train_job_runs_under_torchrun_from_its_job_file(tmp_path, tiny_data):
+    """`launcher: torchrun, nproc: 2` re-executes `augbench run job.yaml` as 2 gloo ranks; rank 0 writes the files."""
+    import json
+    import subprocess
+    import sys
+
+    from augbench.classify.jobs import TrainConfig
+    from augbench.core.jobs import save_job
+
+    out = tmp_path / "run"
+    job = save_job(TrainConfig(data=str(tiny_data), out_dir=str(out), epochs=2, batch_size=4, image_size=32,
+                               channels=1, launcher="torchrun", nproc=2), tmp_path / "job.yaml")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
+        env.pop(k, None)
+    proc = subprocess.run([sys.executable, "-m", "augbench.cli", "run", str(job), "-q"], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads((out / "result.json").read_text())
+    assert result["status"] == "completed"
+    assert result["metrics"]["world_size"] == 2 and result["metrics"]["global_batch"] == 4
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert len(metrics["history"]) == 2 and metrics["world_size"] == 2
+    assert (out / "best.pt").is_file() and not list(out.glob(".augbench*.lock"))
