@@ -71,7 +71,10 @@ def parse_voc(data: bytes | str, *, path: str | Path = "<voc>", image_path: str 
         # EXIF-rotated photos: trust the displayed image over a stale <size>.
         w, h = image_size
     fn = root.findtext("filename") or ""
-    ipath = Path(image_path) if image_path is not None else Path(path).with_name(fn)
+    if image_path is not None:
+        ipath = Path(image_path)
+    else:  # a missing or path-like <filename> must not raise (with_name('') is a ValueError)
+        ipath = Path(path).parent / Path(fn).name if Path(fn).name else Path(path)
     ann = ImageAnnotation(ipath, w, h, depth)
     verified = root.get("verified")
     ann.verified = verified in ("yes", "true", "1")
