@@ -87,11 +87,11 @@ class FeatureStore:
                                            1000 + k if s.origin == "augcopy" else k))
                 labels.append(s.label)
         c0 = time.process_time()
-        todo = [i for i in range(len(imgs)) if i not in set(plain_idx)]
+        plain_set = set(plain_idx)
+        todo = [i for i in range(len(imgs)) if i not in plain_set]
         feats = np.zeros((len(imgs), 1280), np.float32)
         if todo:
             feats[todo] = extract([imgs[i] for i in todo], self.extractor, self.cache)
-        plain_set = set(plain_idx)
         j = 0
         for s in samples:  # fill memoised plain vectors and remember new plain ones
             if s.path in self.skipped:
