@@ -48,6 +48,7 @@ class PathField(QWidget):
         self.edit.setPlaceholderText(placeholder)
         self.folder = folder
         btn = QPushButton("Browse…")
+        btn.setToolTip("Choose a folder" if folder else "Choose a file")
         btn.clicked.connect(self._browse)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -132,6 +133,7 @@ class BenchForm(QWidget):
         self.head.addItems(["finetune", "linear_probe"])
         self.head.setToolTip("linear_probe: logistic regression on cached frozen EfficientNet-Lite0 features "
                              "(minutes for 10 seeds); finetune: train the network")
+        self._set_tooltips()
         form = QFormLayout(self)
         for label, w in (("Data", self.data), ("Results", self.out), ("Models", self.models), ("Arms", self.arms),
                          ("", self.custom_arm), ("Seeds", self.seeds), ("Epochs", self.epochs),
@@ -142,6 +144,30 @@ class BenchForm(QWidget):
             form.addRow(label, w)
         for label, w in (("Protocol split", self.protocol), ("Transplant", self.transplant), ("Head", self.head)):
             form.addRow(label, w)
+
+    def _set_tooltips(self) -> None:
+        tips = {
+            self.data.edit: "An ImageFolder (one sub-folder per class) or train/val/test folders of them",
+            self.out.edit: "Where run JSONs, checkpoints and the report go; re-running the same folder resumes",
+            self.models: "Classifiers to train (every arm is trained with each)",
+            self.arms: "Ways of handling the imbalance to compare; 'baseline' is the plain reference",
+            self.custom_arm: "Combine arms with '+', e.g. oversample+classic_aug, then press Enter",
+            self.seeds: "Each seed is one repetition (different split of randomness); 3-5 give error bars",
+            self.epochs: "Training epochs per run (0 = the paper's schedule)",
+            self.batch: "Images per training step",
+            self.size: "Images are resized to this square size",
+            self.channels: "Train on colour or grey images",
+            self.pretrained: "Start from ImageNet weights where the model has them (offline, shipped weights)",
+            self.freeze: "Keep the pretrained backbone fixed and train only the classifier head",
+            self.metric: "Which validation metric picks each run's best checkpoint",
+            self.amp: "Mixed precision (bf16 is faster on recent CPUs; fp16 needs a GPU)",
+            self.cyclegan.edit: "manifest.jsonl of a Synthesize-tab run: its generated images feed the cyclegan arms",
+            self.style.edit: "manifest.jsonl of a Style-tab batch: its images feed the style arm",
+            self.synth_class: "Class given to synthetic images whose manifest row has none",
+            self.pipeline.edit: "An Augment-tab pipeline file for the classic_aug arm (empty: a built-in one)",
+        }
+        for w, text in tips.items():
+            w.setToolTip(text)
 
     def add_custom_arm(self) -> None:
         from augbench.classify.experiment import parse_arm

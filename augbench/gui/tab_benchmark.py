@@ -22,6 +22,7 @@ from PyQt5.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -74,23 +75,29 @@ class BenchmarkTab(QWidget):
         self.summary: dict[str, Any] = {}
         self.results_dir: Path | None = None
 
+        self.run_button.setToolTip("Train every model × arm × seed in the background; a re-run resumes")
+        self.open_button.setToolTip("Show a finished or half-finished experiment's results folder")
+        self.export_button.setToolTip("Write report.md/html, CSV tables and PNG figures into the results folder")
+        self.run_bar.setToolTip("progress of the run being trained now")
+        # The form scrolls; buttons, progress and Cancel stay below it, always in view while a job runs.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(360)
         left = QWidget()
         ll = QVBoxLayout(left)
-        ll.addWidget(self.form)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(scroll, 1)
         buttons = QHBoxLayout()
         for b in (self.run_button, self.open_button, self.export_button):
             buttons.addWidget(b)
         ll.addLayout(buttons)
-        ll.addWidget(QLabel("Overall"))
         ll.addWidget(self.panel)
         ll.addWidget(self.run_bar)
         ll.addWidget(self.message)
         ll.addWidget(self.leak)
-        ll.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(left)
-        scroll.setMinimumWidth(420)
+        self.message.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         right = QSplitter(Qt.Vertical)
         right.addWidget(self.table)
         charts = QSplitter(Qt.Horizontal)
@@ -99,16 +106,19 @@ class BenchmarkTab(QWidget):
             box = QWidget()
             bl = QVBoxLayout(box)
             bl.setContentsMargins(0, 0, 0, 0)
-            bl.addWidget(QLabel(title))
+            label = QLabel(title)
+            label.setWordWrap(True)
+            label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+            bl.addWidget(label)
             bl.addWidget(chart, 1)
             charts.addWidget(box)
         right.addWidget(charts)
         right.addWidget(self.confusion)
         right.setSizes([220, 220, 200])
         split = QSplitter(Qt.Horizontal)
-        split.addWidget(scroll)
+        split.addWidget(left)
         split.addWidget(right)
-        split.setSizes([600, 800])
+        split.setSizes([430, 700])
         lay = QVBoxLayout(self)
         lay.addWidget(split)
         self.panel.progressed.connect(self._on_progress)

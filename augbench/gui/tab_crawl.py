@@ -79,6 +79,16 @@ class CrawlTab(QWidget):
         self.urls = QPlainTextEdit()
         self.urls.setPlaceholderText("one image URL per line")
         self.urls.setMaximumHeight(80)
+        # Offline or changed site: point the browser engine at another page and another selector table.
+        self.search_url = QLineEdit()
+        self.search_url.setPlaceholderText("default: Naver's search page (from the selector file)")
+        self.selectors_file = QLineEdit()
+        self.selectors_file.setPlaceholderText("default: the bundled naver.yaml")
+        self.selectors_browse = QPushButton("…")
+        self.selectors_browse.clicked.connect(self._choose_selectors)
+        sel_row = QHBoxLayout()
+        sel_row.addWidget(self.selectors_file, 1)
+        sel_row.addWidget(self.selectors_browse)
 
         search = QGroupBox("Search")
         form = QFormLayout(search)
@@ -91,6 +101,9 @@ class CrawlTab(QWidget):
         form.addRow(self.api_rows[2], self.api_url)
         self.urls_label = QLabel("URLs")
         form.addRow(self.urls_label, self.urls)
+        self.browser_rows = [QLabel("Search URL"), QLabel("Selector file")]
+        form.addRow(self.browser_rows[0], self.search_url)
+        form.addRow(self.browser_rows[1], sel_row)
 
         self.size_mode = QComboBox()
         self.size_mode.addItem("Originals (full size)", True)
@@ -153,6 +166,7 @@ class CrawlTab(QWidget):
         for b in (self.open_label, self.open_augment):
             b.setEnabled(False)
 
+        self._set_tooltips(browse)
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.addWidget(search)
@@ -203,6 +217,39 @@ class CrawlTab(QWidget):
         rw.setLayout(right)
         root.addWidget(rw, 1)
 
+    def _set_tooltips(self, browse: QPushButton) -> None:
+        tips = {
+            self.keywords: "One search per line; each keyword becomes a class folder of the output",
+            self.count: "How many new images to keep per keyword (duplicates and invalid files do not count)",
+            self.engine: "Naver (browser) drives Chromium like a user; the Open API needs an id and a secret; "
+                         "URL list downloads the addresses you paste",
+            self.api_id: "Client id of your Naver Open API application",
+            self.api_secret: "Client secret of your Naver Open API application (never saved to disk)",
+            self.api_url: "API endpoint (change it only for a proxy or a local test server)",
+            self.urls: "Image addresses to download, one per line",
+            self.search_url: "Search page the browser opens; {query} and {safe} are filled in. Offline: the "
+                             "address of a saved or local page",
+            self.selectors_file: "A copy of resources/crawl/naver.yaml with your own CSS selectors "
+                                 "(when the site changes, or for a local page)",
+            self.selectors_browse: "Choose a selector file",
+            self.size_mode: "Originals open each result's viewer for the full-size image; thumbnails are fast "
+                            "but small",
+            self.min_w: "Skip images narrower than this",
+            self.min_h: "Skip images lower than this",
+            self.safe: "Ask the site to filter adult results",
+            self.delay: "Pause between two requests to the same host (be polite)",
+            self.in_flight: "Downloads from one host at the same time",
+            self.out_dir: "Output folder: one sub-folder per keyword with manifest.jsonl; a re-run resumes",
+            browse: "Choose the output folder",
+            self.start_button: "Start (or resume) the crawl in the background",
+            self.open_label: "Label the downloaded images",
+            self.open_augment: "Augment the downloaded images",
+        }
+        for w, text in tips.items():
+            w.setToolTip(text)
+        for f, cb in self.format_boxes.items():
+            cb.setToolTip(f"Keep {f} files (others are skipped and counted as invalid)")
+
     # ------------------------------------------------------------------ settings
     def _restore(self) -> None:
         s = self.settings
@@ -215,6 +262,8 @@ class CrawlTab(QWidget):
         if idx >= 0:
             self.engine.setCurrentIndex(idx)
         self.count.setValue(int(s.value("crawl/count", 50) or 50))
+        self.search_url.setText(str(s.value("crawl/search_url", "") or ""))
+        self.selectors_file.setText(str(s.value("crawl/selectors_file", "") or ""))
 
     def _save(self) -> None:
         s = self.settings
@@ -225,12 +274,16 @@ class CrawlTab(QWidget):
         s.setValue("crawl/api_id", self.api_id.text())  # the secret is never stored
         s.setValue("crawl/engine", self.engine.currentData())
         s.setValue("crawl/count", self.count.value())
+        s.setValue("crawl/search_url", self.search_url.text())
+        s.setValue("crawl/selectors_file", self.selectors_file.text())
 
     # ------------------------------------------------------------------ form logic
     def _on_engine_changed(self) -> None:
         key = self.engine.currentData()
         for w in (*self.api_rows, self.api_id, self.api_secret, self.api_url):
             w.setVisible(key == "naver_api")
+        for w in (*self.browser_rows, self.search_url, self.selectors_file, self.selectors_browse):
+            w.setVisible(key == "naver_browser")
         self.urls.setVisible(key == "url_list")
         self.urls_label.setVisible(key == "url_list")
 
@@ -238,6 +291,12 @@ class CrawlTab(QWidget):
         """Entering an id and a secret means the user wants the Open API engine."""
         if self.api_id.text().strip() and self.api_secret.text().strip() and self.engine.currentData() == "naver_browser":
             self.engine.setCurrentIndex(self.engine.findData("naver_api"))
+
+    def _choose_selectors(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Selector file", self.selectors_file.text() or str(Path.home()),
+                                              "Selector tables (*.yaml *.yml)")
+        if path:
+            self.selectors_file.setText(path)
 
     def _choose_out(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Output folder", self.out_dir.text() or str(Path.home()))
@@ -261,6 +320,7 @@ class CrawlTab(QWidget):
             api_base_url=self.api_url.text().strip() or CrawlConfig.api_base_url,
             urls=tuple(u.strip() for u in self.urls.toPlainText().splitlines() if u.strip()),
             per_host_delay_s=self.delay.value(), per_host_max_in_flight=self.in_flight.value(),
+            search_url=self.search_url.text().strip(), selectors_file=self.selectors_file.text().strip(),
         )
         if not kwargs["formats"]:
             raise ConfigError("formats", "allow at least one image format")

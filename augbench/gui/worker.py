@@ -11,6 +11,8 @@ queued to that blocked thread would only run after the wait timed out.
 
 from __future__ import annotations
 
+import os
+import sys
 import traceback
 from typing import Any, Callable
 
@@ -19,6 +21,37 @@ from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal
 from augbench.core.errors import Cancelled
 from augbench.core.jobs import JobResult, run_job
 from augbench.core.progress import CancelToken, Progress
+
+# GUI job settings (benchmarks/event_loop_latency.py measures them against plain settings): while a
+# job runs, Python hands the GIL over every 1 ms instead of 5 ms, so the GUI thread waits less for a
+# job thread that runs Python code; torch in a job leaves one core to the GUI.
+GUI_JOB_TUNING = True
+SWITCH_INTERVAL_S = 0.001
+_running_jobs = 0
+_saved_switch_interval: float | None = None
+
+
+def gui_job_settings(starting: bool) -> None:
+    """Apply (first job starts) or undo (last job ends) the GUI job settings; GUI thread only."""
+    global _running_jobs, _saved_switch_interval
+    _running_jobs += 1 if starting else -1
+    _running_jobs = max(0, _running_jobs)
+    if starting and _running_jobs == 1 and GUI_JOB_TUNING:
+        _saved_switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+    elif not starting and _running_jobs == 0 and _saved_switch_interval is not None:
+        sys.setswitchinterval(_saved_switch_interval)
+        _saved_switch_interval = None
+
+
+def _leave_a_core_to_the_gui() -> None:
+    """torch's intra-op pool on every core starves the GUI thread; use one core fewer (never under 1)."""
+    torch = sys.modules.get("torch")
+    if torch is None or not GUI_JOB_TUNING:
+        return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if torch.get_num_threads() >= cores > 1:
+        torch.set_num_threads(cores - 1)
 
 
 class _Runner(QObject):
@@ -35,6 +68,7 @@ class _Runner(QObject):
 
     def run(self) -> None:
         try:
+            _leave_a_core_to_the_gui()
             out = self._fn(progress=self.progress.emit, cancel=self._cancel)
         except Cancelled as exc:
             self.cancelled.emit(getattr(exc, "result", None))
@@ -88,6 +122,7 @@ class JobWorker(QObject):
 
     def start(self) -> None:
         self._running = True
+        gui_job_settings(True)
         self._thread.start()
 
     def cancel(self) -> None:
@@ -104,5 +139,7 @@ class JobWorker(QObject):
         return self._thread.wait(max(0, int(msecs)))
 
     def _on_thread_finished(self) -> None:
+        if self._running:
+            gui_job_settings(False)
         self._running = False
         self.finished.emit()
