@@ -117,9 +117,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_manifest_merge(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from augbench.core.shard import merge_manifests
 
+    if not Path(args.out).is_dir():
+        raise ConfigError("out", f"{args.out} is not a folder (give the shared output folder of the shards)")
     info = merge_manifests(args.out, expect=args.shards or None, remove_parts=not args.keep_parts)
+    if args.shards and not info.get("parts"):
+        raise ConfigError("shards", f"{args.out} holds no manifest parts; expected {args.shards} shard(s)")
     print(f"merged {info.get('parts', 0)} manifest part(s) into {args.out}/manifest.jsonl: "
           f"{info.get('rows_added', 0)} rows added, {info.get('rows_total', 0)} in all")
     return 0
