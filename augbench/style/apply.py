@@ -246,5 +246,7 @@ def run_style_apply(cfg: StyleApplyConfig, *, progress: ProgressFn, cancel: Canc
         raise
     result.metrics = {"images": len(items), "written": len(result.outputs), "skipped": len(result.skipped),
                       "engine": engine.name}
+    result.message = (f"wrote {len(result.outputs)} stylized images ({len(items)} inputs x {cfg.copies} copies) "
+                      f"to {out_root}" + (f"; skipped {len(result.skipped)}" if result.skipped else ""))
     run.write_result(result)
     return result

@@ -28,7 +28,7 @@ import torch
 from augbench.core.errors import AugbenchError, ConfigError, WeightsError
 from augbench.style import functional as Fn
 from augbench.style.functional import Stats
-from augbench.style.networks import Encoder, build_decoder, build_encoder
+from augbench.style.networks import DECODER_LEVELS, Encoder, build_decoder, build_encoder
 from augbench.style.weights import (
     DEFAULT_DECODER,
     decoder_arch_of,
@@ -161,7 +161,7 @@ class ContentState:
     orig_hw: tuple[int, int]
     net_hw: tuple[int, int]
     image: torch.Tensor  # (1, 3, Hp, Wp) 0..1, padded to a multiple of 8
-    feat: torch.Tensor  # relu4_1
+    feat: torch.Tensor  # the decoder's bottleneck (relu4_1 or relu3_1)
     stats: Stats
     cache: dict = field(default_factory=dict)
 
@@ -202,12 +202,28 @@ class AdaINEngine:
         self._encoder = _encoder
         self._decoder = _decoder
         self._sha = "random-weights" if _decoder is not None else ""
+        self.decoder_arch = "injected" if _decoder is not None else ""  # set from the file on load
         self._ready = False
         self._style_cache: dict[str, Stats] = {}
         self._content: ContentState | None = None
 
     # ------------------------------------------------------------------ networks
     def _load(self) -> None:
+        levels = 4
+        if self._decoder is None:
+            name = DEFAULT_DECODER if self.encoder_arch == "vgg16" else "decoder.pth"
+            path = resolve(name, self.decoder_weights)
+            arch = decoder_arch_of(path)
+            want = ("vgg16", "vgg16-relu3_1") if self.encoder_arch == "vgg16" else ("adain",)
+            if arch not in want:
+                raise WeightsError(f"{path} is a {arch} decoder but the {self.encoder_arch} encoder needs "
+                                   f"{' or '.join(want)}")
+            dec = build_decoder(arch)  # type: ignore[arg-type]
+            load_module_weights(dec, path)
+            self._decoder = dec
+            self._sha = sha256_file(path)
+            levels = DECODER_LEVELS[arch]
+            self.decoder_arch = arch  # a relu3_1 decoder needs (and runs) only the first 3 VGG blocks
         if self._encoder is None:
             if self.encoder_arch == "vgg19":
                 if not self.encoder_weights:
@@ -217,18 +233,7 @@ class AdaINEngine:
                 load_module_weights(enc.body, self.encoder_weights, allow_extra=True)
                 self._encoder = enc
             else:
-                self._encoder = build_encoder("vgg16")
-        if self._decoder is None:
-            name = DEFAULT_DECODER if self.encoder_arch == "vgg16" else "decoder.pth"
-            path = resolve(name, self.decoder_weights)
-            arch = decoder_arch_of(path)
-            want = "vgg16" if self.encoder_arch == "vgg16" else "adain"
-            if arch != want:
-                raise WeightsError(f"{path} is a {arch} decoder but the {self.encoder_arch} encoder needs {want}")
-            dec = build_decoder(arch)  # type: ignore[arg-type]
-            load_module_weights(dec, path)
-            self._decoder = dec
-            self._sha = sha256_file(path)
+                self._encoder = build_encoder("vgg16", levels=levels)
         # bf16 weights + channels-last: oneDNN runs the convs on AVX512-BF16/AMX without per-call casts
         # (autocast spent ~60% of the decoder time in casts and layout copies)
         self._encoder = self._encoder.to(self.device, dtype=self._dtype, memory_format=self._fmt).eval()
@@ -248,7 +253,7 @@ class AdaINEngine:
         return x.to(dtype=self._dtype, memory_format=self._fmt)
 
     def _run_encoder(self, x: torch.Tensor) -> torch.Tensor:
-        """relu4_1 in float32 (statistics and AdaIN are always computed in fp32)."""
+        """Bottleneck features in float32 (statistics and AdaIN are always computed in fp32)."""
         return self.encoder.encode(self.net_input(x)).float()
 
     @property
@@ -299,7 +304,7 @@ class AdaINEngine:
 
     @torch.no_grad()
     def style_stats(self, style: np.ndarray, color_from: ContentState | None = None) -> Stats:
-        """relu4_1 statistics of a style image (cached; keyed by the content when recoloured)."""
+        """Bottleneck statistics of a style image (cached; keyed by the content when recoloured)."""
         rgb = as_rgb(style)
         key = image_key(rgb) + (f"|coral:{color_from.key}" if color_from is not None else "")
         hit = self._style_cache.get(key)
