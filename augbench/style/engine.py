@@ -210,6 +210,8 @@ class AdaINEngine:
     # ------------------------------------------------------------------ networks
     def _load(self) -> None:
         levels = 4
+        if self._encoder is None and self.encoder_arch == "vgg19" and not self.encoder_weights:
+            raise WeightsError("the vgg19 encoder needs a vgg_normalised.pth file (encoder_weights)")
         if self._decoder is None:
             name = DEFAULT_DECODER if self.encoder_arch == "vgg16" else "decoder.pth"
             path = resolve(name, self.decoder_weights)
@@ -226,8 +228,6 @@ class AdaINEngine:
             self.decoder_arch = arch  # a relu3_1 decoder needs (and runs) only the first 3 VGG blocks
         if self._encoder is None:
             if self.encoder_arch == "vgg19":
-                if not self.encoder_weights:
-                    raise WeightsError("the vgg19 encoder needs a vgg_normalised.pth file (encoder_weights)")
                 enc = build_encoder("vgg19", weights=None)
                 # the file holds the whole VGG-19 (up to relu5_4); extra layers are fine
                 load_module_weights(enc.body, self.encoder_weights, allow_extra=True)
