@@ -37,7 +37,7 @@ from augbench.core.shard import parse_shard
 class AugmentJob:
     """Augment every image of ``input_dir`` into ``output_dir`` (same layout)."""
 
-    input_dir: str = field(metadata={"role": "input"})
+    input_dir: str = field(metadata={"role": "input", "folder": True})
     output_dir: str = field(metadata={"role": "output"})
     steps: list[dict[str, Any]] = field(default_factory=list)
     pipeline_file: str | None = field(default=None, metadata={"role": "input"})

@@ -10,6 +10,8 @@ Each job config declares, per field, what a path is for, as dataclass field meta
   their images); exempt from the nesting rule, and the job itself never overwrites a file it did not write;
 * ``{"role": "tool"}``: a program (browser, driver) — neither read as data nor written.
 
+An input that must be a folder adds ``"folder": True``.
+
 A config may refine the roles from its values with a ``path_roles()`` method (``labels-convert``'s
 ``coco_file`` is read for ``--from coco`` and written for ``--to coco``) and name its run folder with
 ``run_dir()`` (label jobs keep their records under ``<folder>/.augbench/<kind>``).
@@ -135,9 +137,12 @@ def _in_records(child: Path, parent: Path) -> bool:
 def check_paths(cfg: Any) -> JobPaths:
     """Enforce rule 1 (see the module docstring); raise :class:`ConfigError` naming the field."""
     paths = job_paths(cfg)
+    folders_only = {f.name for f in dataclasses.fields(cfg) if f.metadata.get("folder")}
     for name, p in paths.inputs:
         if not p.exists():
             raise ConfigError(name, f"{p} does not exist")
+        if name in folders_only and not p.is_dir():
+            raise ConfigError(name, f"{p} is a file; give a folder")
     in_dirs = [(n, p.resolve()) for n, p in paths.inputs if p.is_dir()]
     in_files = {p.resolve(): n for n, p in paths.inputs if p.is_file()}
     for name, out in paths.outputs:

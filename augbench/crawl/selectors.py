@@ -77,6 +77,8 @@ def load_selectors(site: str = "naver", path: str | os.PathLike[str] | None = No
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError("selectors_file", f"cannot read selector table {file}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError("selectors_file", f"{file} is not a UTF-8 text (YAML) file") from None
     except yaml.YAMLError as exc:
         raise ConfigError("selectors_file", f"{file} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):

@@ -37,7 +37,7 @@ class LabelsConvertJob:
     # convert_folder itself never overwrites a file that it did not write (it refuses or keeps a .bak).
     guard_rerun_check = False
 
-    folder: str = field(metadata={"role": "input"})
+    folder: str = field(metadata={"role": "input", "folder": True})
     src: str = field(default="voc", metadata={"choices": FORMATS})
     dst: str = field(default="yolo", metadata={"choices": FORMATS})
     # where labels go; default: labels/ or Annotations/ if present, else beside the images
@@ -95,7 +95,7 @@ class LabelsStatsJob:
 
     guard_rerun_check = False  # a fresh report each time; it describes the folder as it is now
 
-    folder: str = field(metadata={"role": "input"})
+    folder: str = field(metadata={"role": "input", "folder": True})
     prefer: str = field(default="yolo", metadata={"choices": [f.name for f in per_image_formats()]})
     # where stats.json/stats.txt go; default <folder>/.augbench/labels-stats
     out_dir: str = field(default="", metadata={"role": "output"})
