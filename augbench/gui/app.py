@@ -333,8 +333,8 @@ class MainWindow(QMainWindow):
         self.open_dataset(folder)
 
     def running_panels(self) -> list[JobPanel]:
-        """Every job panel of every tab that has a job running now."""
-        return [p for p in self.findChildren(JobPanel) if p.busy]
+        """Every job panel of every tab whose job thread is executing now."""
+        return [p for p in self.findChildren(JobPanel) if p.executing]
 
     def stop_jobs(self, budget_s: float = CLOSE_BUDGET_S) -> list[JobPanel]:
         """Cancel every running job at once, then wait for them together; returns those still running."""
@@ -345,7 +345,7 @@ class MainWindow(QMainWindow):
         for p in panels:
             if p.worker is not None:
                 p.worker.wait(int(max(0.0, deadline - time.monotonic()) * 1000))
-        return [p for p in panels if p.busy]
+        return [p for p in panels if p.executing]
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         """Cancel the jobs, keep what they saved, and go: the window never waits on a job for long.

@@ -125,9 +125,14 @@ class LabelActionsMixin:
 
     # ------------------------------------------------------------------ stats
     def refresh_stats(self) -> None:
+        """Recount the folder's boxes per class in the worker (again after a running count, if one runs)."""
         folder = self.session.folder
-        if folder is None or self.stats_panel.busy:
+        if folder is None:
             return
+        if self.stats_panel.busy:
+            self._stats_again = True  # the running count may predate the latest save
+            return
+        self._stats_again = False
         self._save_quietly()
         fmt = self.session.fmt
         self.stats_panel.setVisible(True)
@@ -150,6 +155,12 @@ class LabelActionsMixin:
         job = LabelsConvertJob(folder=str(folder), src=self.session.fmt, dst=dst)
         self.stats_panel.setVisible(True)
         self.stats_panel.run(job=job)
+
+    def _stats_finished(self) -> None:
+        if getattr(self, "_stats_again", False):
+            self.refresh_stats()
+        else:
+            self.stats_panel.setVisible(False)
 
     def _on_stats(self, st: Any) -> None:
         if not isinstance(st, LabelStats):  # a convert job finished

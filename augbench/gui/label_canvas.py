@@ -28,14 +28,13 @@ from PyQt5.QtWidgets import QInputDialog, QSizePolicy, QWidget
 from augbench.core.errors import AugbenchError, ImageReadError
 from augbench.core.imageio import read_image
 from augbench.gui.widgets import PALETTE, array_to_qimage
-from augbench.label.model import LabelSession
+from augbench.label.model import MIN_BOX_PX, LabelSession
 from augbench.label.suggest import Proposal
 from augbench.label.types import Box
 
 Mode = Literal["edit", "draw"]
 HANDLE_PX = 7.0  # half-size of a resize handle, in widget pixels
 MIN_SCALE, MAX_SCALE = 0.02, 40.0
-MIN_BOX_PX = 2.0  # smallest box side, in image pixels, that a drag may create
 
 
 class LabelCanvas(QWidget):

@@ -190,6 +190,7 @@ class CrawlTab(QWidget):
         self.bars = KeywordBars()
         self.counts = CountsRow()
         self.strip = ThumbStrip()
+        self.strip.setToolTip("The newest downloaded images, newest first; hover one for its source")
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)

@@ -233,7 +233,7 @@ class LabelTab(LabelActionsMixin, QWidget):
         self.stats_panel = JobPanel(show_errors=False)
         self.stats_panel.succeeded.connect(self._on_stats)
         self.stats_panel.failed.connect(lambda m: self.show_message(f"stats failed: {m}"))
-        self.stats_panel.finished.connect(lambda: self.stats_panel.setVisible(False))
+        self.stats_panel.finished.connect(self._stats_finished)
         self.stats_panel.setVisible(False)  # only while a job runs
         rv.addWidget(self.stats_panel)
 

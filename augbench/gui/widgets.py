@@ -265,7 +265,13 @@ class JobPanel(QWidget):
 
     @property
     def busy(self) -> bool:
+        """A job was started and its ``finished`` has not been handled yet."""
         return self.worker is not None and self.worker.is_running
+
+    @property
+    def executing(self) -> bool:
+        """The job's thread is still running (closing the window waits for this, not for signals)."""
+        return self.worker is not None and self.worker.thread_alive
 
     def run(self, job: Any = None, fn: Callable[..., Any] | None = None) -> JobWorker:
         if self.busy:
@@ -293,7 +299,7 @@ class JobPanel(QWidget):
 
     def stop(self, timeout_ms: int = 1500) -> bool:
         """Cancel the job and wait up to ``timeout_ms`` for its thread to end; True when nothing runs."""
-        if not self.busy or self.worker is None:
+        if not self.executing or self.worker is None:
             return True
         self.cancel()
         return self.worker.wait(timeout_ms)

@@ -131,7 +131,12 @@ class JobWorker(QObject):
 
     @property
     def is_running(self) -> bool:
-        """True from :meth:`start` until the thread has ended (even before ``finished`` is delivered)."""
+        """True from :meth:`start` until ``finished`` has been delivered (results are in by then)."""
+        return self._running
+
+    @property
+    def thread_alive(self) -> bool:
+        """True while the job's thread still executes (it may end before ``finished`` is delivered)."""
         return self._running and not self._thread.isFinished()
 
     def wait(self, msecs: int = 30000) -> bool:

@@ -27,6 +27,7 @@ from augbench.label.registry import ClassRegistry
 from augbench.label.types import Box, ImageAnnotation
 
 Status = Literal["none", "labelled", "verified", "error"]
+MIN_BOX_PX = 2.0  # smallest box side (image pixels) a drag or a paste may create
 
 
 @dataclass(frozen=True)
@@ -325,7 +326,8 @@ class LabelSession:
         sx, sy = e.ann.width / prev.ann.width, e.ann.height / prev.ann.height
         pasted = [replace(b, x1=b.x1 * sx, x2=b.x2 * sx, y1=b.y1 * sy, y2=b.y2 * sy) for b in prev.ann.boxes]
         pasted = [b.clipped(e.ann.width, e.ann.height) for b in pasted]
-        pasted = [b for b in pasted if b not in e.ann.boxes and b.area > 0]
+        # Clipped to this image; what shrinks under MIN_BOX_PX (a smaller image) would be written with zero size.
+        pasted = [b for b in pasted if b not in e.ann.boxes and min(b.width, b.height) >= MIN_BOX_PX]
         self._apply("paste previous boxes", [*e.ann.boxes, *pasted])
         return len(pasted)
 
