@@ -35,7 +35,11 @@ def _png_header(path: Path, w: int, h: int) -> None:
 @pytest.fixture(scope="module")
 def w(tmp_path_factory) -> Path:
     """One workspace for all cases (created once: the cases only read it or write under new names)."""
-    root = tmp_path_factory.mktemp("cli_errors")
+    return build_workspace(tmp_path_factory.mktemp("cli_errors"))
+
+
+def build_workspace(root: Path) -> Path:
+    """The files the cases point at (also used by docs/reliability.md's before/after count)."""
     rng = np.random.default_rng(0)
     for cls in ("normal", "defect"):
         for i in range(3):
