@@ -11,6 +11,7 @@ where the style goes. One bad image never stops the batch; a re-run resumes
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -24,7 +25,8 @@ from augbench.core.imageio import read_image, write_image
 from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
 from augbench.core.layout import classes_for_label, list_images
 from augbench.core.progress import CancelToken, Progress, ProgressFn
-from augbench.core.runfolder import RunFolder, iter_manifest
+from augbench.core.runfolder import RunFolder
+from augbench.core.shard import parse_shard
 from augbench.style.engine import AdaINEngine, StyleEngine, boxes_to_mask, fit_side
 
 
@@ -53,8 +55,11 @@ class StyleApplyConfig:
     precision: Literal["auto", "fp32", "bf16"] = "auto"  # auto: bf16 where the CPU/GPU runs it fast
     device: str = "auto"
     seed: int = 0
+    # "I/N": stylize only shard I of N (by image path) into the same out_dir; see augbench.core.shard
+    shard: str = field(default="", metadata={"rerun": "free"})
 
     def __post_init__(self) -> None:
+        parse_shard(self.shard)
         if self.alpha_min > self.alpha_max:
             raise ConfigError("alpha_min", f"alpha_min {self.alpha_min} is larger than alpha_max {self.alpha_max}")
         if not self.styles:
@@ -159,7 +164,9 @@ def run_style_apply(cfg: StyleApplyConfig, *, progress: ProgressFn, cancel: Canc
     items = [i for i in info.items if not cfg.classes or i.label_class in cfg.classes]
     if cfg.classes and not items:
         raise ConfigError("classes", f"no images in classes {cfg.classes}; found classes {info.classes}")
-    run = RunFolder(cfg.out_dir)
+    shard = parse_shard(cfg.shard)
+    items = shard.select(items, key=lambda it: it.image.relative_to(root).as_posix())
+    run = RunFolder(cfg.out_dir, shard)
     run.write_job(cfg)
     out_root = Path(run.root).resolve()  # outputs are joined absolutely: a relative --out must compare equal
     result = JobResult(kind="style.apply", out_dir=str(out_root))
@@ -168,14 +175,17 @@ def run_style_apply(cfg: StyleApplyConfig, *, progress: ProgressFn, cancel: Canc
         raise ConfigError("styles", "no readable style image: " + "; ".join(s.reason for s in result.skipped))
     engine = engine or build_engine(cfg)
     box_classes = info.box_classes or []
-    done_before = {row.get("output") for row in iter_manifest(run.manifest.path)}
-    rng = np.random.default_rng(cfg.seed)
+    done_before = {row.get("output") for row in run.done_rows()}
     total = len(items) * cfg.copies
     n = 0
     sha = ""
     try:
         for item in items:
-            # draw the random choices first so a resumed run makes the same choices
+            # Each image's random choices come from (seed, its path) alone, so a resumed run, a shard and a
+            # whole run all make the same choices for it, whatever else is in the batch.
+            rel_key = item.image.relative_to(root).as_posix()
+            rng = np.random.default_rng([cfg.seed, int.from_bytes(hashlib.blake2b(
+                rel_key.encode("utf-8"), digest_size=8).digest(), "big")])
             draws = []
             for _ in range(cfg.copies):
                 idx = rng.choice(len(bank), size=min(cfg.styles_per_copy, len(bank)), replace=False)

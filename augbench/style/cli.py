@@ -31,7 +31,7 @@ def _cmd_apply(args: argparse.Namespace) -> int:
                            preserve_color=args.keep_colors, mask_mode=args.region, engine=args.engine,
                            encoder=args.encoder, encoder_weights=args.encoder_weights or "",
                            decoder_weights=args.decoder_weights or "", max_side=args.max_side, device=args.device,
-                           seed=args.seed)
+                           seed=args.seed, shard=args.shard)
     return print_result(execute(cfg))
 
 
@@ -60,6 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--max-side", type=int, default=1024, help="size cap for the network (result is resized back)")
     a.add_argument("--device", default="auto")
     a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--shard", default="", help="I/N: stylize only shard I (0-based) of N into the same --out")
     a.set_defaults(func=_cmd_apply)
 
     t = ssub.add_parser("train-decoder", help="train the AdaIN decoder for the offline VGG-16 encoder")

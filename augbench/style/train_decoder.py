@@ -104,7 +104,7 @@ def _folder_images(dirs: list[str], short_cap: int = 0) -> list[builtin.NamedIma
                     img = read_image(p)
                 except ImageReadError:
                     continue
-                if img.ndim != 3 or img.shape[2] < 3 or min(img.shape[:2]) < 64:
+                if img.ndim != 3 or img.shape[2] < 3 or min(img.shape[:2]) < 16:
                     continue
                 img = np.ascontiguousarray(img[..., :3])
                 short = min(img.shape[:2])
@@ -140,6 +140,42 @@ def style_loss(gen: list[torch.Tensor], targets: list[Stats]) -> torch.Tensor:
         s = mean_std(g)
         loss = loss + F.mse_loss(s.mean, t.mean) + F.mse_loss(s.std, t.std)
     return loss
+
+
+@torch.no_grad()
+def data_init(decoder: torch.nn.Sequential, feats: torch.Tensor, images: torch.Tensor) -> float:
+    """Data-dependent init (LSUV-like) of a fresh decoder, so training starts from sane output scales.
+
+    VGG features of 0..255 caffe-normalised input reach the hundreds; with the
+    default init the first decoded images are ~100x too bright and the pixel
+    loss starts near 60, which cost hundreds of steps to unlearn. Each conv is
+    rescaled so its output has unit std on a sample batch, and the last one is
+    set to give the sample images' per-channel mean and std.
+
+    Returns the factor the first conv's weights were multiplied by: Adam moves
+    every weight by about ``lr`` per step whatever its size, so that layer
+    (whose weights are now ~100x smaller) must train with ``lr * factor`` or
+    its first steps blow the outputs up again (as if its input were normalised).
+    """
+    convs = [i for i, m in enumerate(decoder) if isinstance(m, torch.nn.Conv2d)]
+    first = 1.0
+    x = feats
+    for i, m in enumerate(decoder):
+        if isinstance(m, torch.nn.Conv2d):
+            y = m(x)
+            if i == convs[-1]:
+                tgt_mean, tgt_std = images.mean(dim=(0, 2, 3)), images.std(dim=(0, 2, 3))
+                ystd, ymean = y.std(dim=(0, 2, 3)).clamp_min(1e-6), y.mean(dim=(0, 2, 3))
+                m.weight.mul_((tgt_std / ystd).view(-1, 1, 1, 1))
+                m.bias.copy_(tgt_mean + (m.bias - ymean) * tgt_std / ystd)
+            else:
+                factor = 1.0 / float(y.std().clamp_min(1e-6))
+                m.weight.mul_(factor)
+                m.bias.zero_()
+                if i == convs[0]:
+                    first = factor
+        x = m(x)
+    return first
 
 
 def _save(obj: dict, path: Path) -> None:
@@ -184,7 +220,12 @@ def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: 
     lvl = 3 if cfg.bottleneck == "relu4_1" else 2  # index of the bottleneck among the encoder's outputs
     encoder = build_encoder("vgg16", levels=levels).to(device)
     decoder = build_decoder(cfg.decoder_arch).to(device)  # type: ignore[arg-type]
-    opt = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
+    first_conv = next(m for m in decoder if isinstance(m, torch.nn.Conv2d))
+    first_ids = {id(p) for p in first_conv.parameters()}
+    groups = [{"params": list(first_conv.parameters()), "scale": 1.0},
+              {"params": [p for p in decoder.parameters() if id(p) not in first_ids], "scale": 1.0}]
+    opt = torch.optim.Adam(groups, lr=cfg.lr)
+    first_scale = 1.0
     history: list[dict] = []
     step = 0
     ckpt_path = out / "checkpoint.pt"
@@ -192,9 +233,19 @@ def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: 
         ck = torch.load(ckpt_path, map_location=device, weights_only=True)
         decoder.load_state_dict(ck["decoder"])
         if not cfg.reset_optimizer:
-            opt.load_state_dict(ck["optimizer"])
+            try:
+                opt.load_state_dict(ck["optimizer"])
+            except ValueError:  # a checkpoint from before the per-layer groups: start Adam afresh
+                pass
         step, history = int(ck["step"]), list(ck["history"])
+        first_scale = float(ck.get("first_lr_scale", 1.0))
         rng = np.random.default_rng(cfg.seed + step)
+    else:
+        sample = torch.from_numpy(np.stack([random_crop(contents[int(rng.integers(len(contents)))].image,
+                                                        cfg.size, rng) for _ in range(4)])).to(device)
+        with torch.no_grad():
+            first_scale = data_init(decoder, encoder.encode(sample, lvl), sample)
+    opt.param_groups[0]["scale"] = first_scale
     prior_s = float(history[-1]["elapsed_s"]) if history else 0.0  # training time before this resume
 
     # style bank: statistics only (the style branch needs nothing else)
@@ -232,6 +283,7 @@ def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: 
 
     def checkpoint() -> None:
         _save({"decoder": decoder.state_dict(), "optimizer": opt.state_dict(), "step": step,
+               "first_lr_scale": first_scale,
                "history": history}, ckpt_path)
         m = {**meta, "steps": step, "minutes": round(prior_s / 60 + (time.monotonic() - t_start) / 60, 1)}
         export_decoder(decoder, out / "decoder_vgg16.pt", m, cfg.decoder_arch)
@@ -246,13 +298,14 @@ def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: 
     run_s = float(history[-1]["style_ema"]) if history else 0.0
     run_r = 0.0
     decoder.train()
+    logged_adain = False
     status = "completed"
     try:
         while step < cfg.steps and time.monotonic() < deadline:
             cancel.check()
             lr = cfg.lr / (1.0 + cfg.lr_decay * step)
             for g in opt.param_groups:
-                g["lr"] = lr
+                g["lr"] = lr * g.get("scale", 1.0)
             xc = torch.from_numpy(np.stack([random_crop(contents[int(rng.integers(len(contents)))].image,
                                                         cfg.size, rng) for _ in range(cfg.batch)])).to(device)
             if step < cfg.recon_steps or time.monotonic() < recon_until:
@@ -308,7 +361,8 @@ def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: 
             lc, ls = float(loss_c.detach()), float(loss_s.detach())
             run_c = lc if run_c == 0.0 else 0.95 * run_c + 0.05 * lc
             run_s = ls if run_s == 0.0 else 0.95 * run_s + 0.05 * ls
-            if step % 10 == 0 or step == 1:
+            if step % 10 == 0 or not logged_adain:  # and the first AdaIN step after the warm-up
+                logged_adain = True
                 history.append({"step": step, "phase": "adain", "content": lc, "style": ls, "content_ema": run_c,
                                 "style_ema": run_s, "identity": li, "recon_ema": run_r,
                                 "elapsed_s": round(prior_s + time.monotonic() - t_start, 1)})
