@@ -1,20 +1,24 @@
-"""The one-click GAN balancing run (job kind ``balance``).
+"""The one-click balancing run (job kind ``balance``): fill defect classes with synthetic images.
 
-plan per class -> train or resume one normal->defect translator per defect
-class -> pick its checkpoint by KID -> generate from training-split normals
-only -> write a balanced ImageFolder (originals + generated) with a
-``manifest.jsonl`` row per file (source, checkpoint, epoch, seed, origin) and a
-report (counts before/after, detector values, sample grids).
+plan per class (from the images that decode; a bad file is skipped and
+reported, never counted) -> an engine fills each defect class from training-
+split normals: ``transplant`` (real defect regions blended into other normals,
+no training) or ``cyclegan`` (a translator trained or resumed per class, its
+checkpoint picked by KID) -> a probe batch must pass the realism gate
+(:mod:`augbench.gan.quality`) unless the user consented -> a balanced
+ImageFolder (originals + generated, each generated file at its source's
+resolution and format with ``masks/<stem>.png``) with a ``manifest.jsonl`` row
+per file (origin = engine, ``synthetic``, ``source``, ``defect_sources``) and a
+report (counts before/after, gate, leak guard, grids).
 
-For a ``train/val/test`` data set only ``train`` feeds the GAN and receives
-generated images; ``val``/``test`` are copied unchanged, so nothing generated
-from or trained on them can leak into an evaluation.
+For a ``train/val/test`` data set only ``train`` feeds the engines and receives
+generated images; ``val``/``test`` are copied unchanged, and the leak guard
+checks every generated row's translated source and defect sources against
+them before the report is written.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -22,36 +26,45 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from augbench.core.atomic import atomic_path, atomic_write_json, atomic_write_text, safe_join
+from augbench.core.atomic import atomic_write_json, atomic_write_text, safe_join
 from augbench.core.dataset import Item, scan_dataset
 from augbench.core.errors import ConfigError, DatasetError
-from augbench.core.imageio import read_image, write_image
-from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
+from augbench.core.imageio import read_image
+from augbench.core.jobs import JobResult, job_runner, register_job
 from augbench.core.progress import CancelToken, Progress, ProgressFn, null_progress
 from augbench.core.runfolder import RunFolder, iter_manifest
-from augbench.gan.data import UnpairedData, load_folder, load_image, to_tensor, to_uint8
-from augbench.gan.monitor import make_evaluator, make_previewer
+from augbench.gan.engines import Loaded, copy_items, generate_transplant, load_items
+from augbench.gan.leakguard import leak_check
 from augbench.gan.planner import ClassPlan, plan_balance, plan_table
-from augbench.gan.trainer import GanConfig, Trainer, load_model, save_grid
+from augbench.gan.trainer import GanConfig, save_grid
 
 GRID_N = 8
+ENGINES = ("transplant", "cyclegan")
 
 
-@register_job("balance", "Balance an ImageFolder with CycleGAN normal->defect translations")
+@register_job("balance", "Balance an ImageFolder with synthetic defects (transplant or CycleGAN)")
 @dataclass(frozen=True)
 class BalanceConfig:
     """Everything the one button needs; the GUI and ``augbench balance JOB.yaml`` build the same object."""
+
+    # consenting to write gated-out images, or training longer, does not change what was written so far
+    guard_rerun_free = ("allow_failed_quality", "epochs", "time_budget_s")
 
     dataset: str = field(metadata={"role": "input"})
     out_dir: str = field(metadata={"role": "output"})
     normal_class: str
     defect_classes: tuple[str, ...] = ()
+    engine: str = field(default="transplant", metadata={"choices": list(ENGINES)})
     work_dir: str = field(default="", metadata={"role": "output"})  # checkpoints, samples; default <out_dir>_gan
     target_mode: str = field(default="fill_to_normal",
                              metadata={"choices": ["fill_to", "percent_of_normal", "fill_to_normal"]})
     target_value: float = field(default=100.0, metadata={"range": (0.0, None)})
     max_generate: int = field(default=0, metadata={"range": (0, None)})  # 0: no cap
-    size: int = field(default=64, metadata={"range": (16, 1024)})
+    # --- cyclegan
+    size: int = field(default=64, metadata={"range": (16, 1024)})  # training crop (or whole image if not native)
+    native: bool = False  # hold whole images at their own size, train on crops, translate whole images
+    generator: str = field(default="attention", metadata={"choices": ["resnet", "attention"]})
+    lambda_mask: float = field(default=0.5, metadata={"range": (0.0, None)})
     channels: int = field(default=0, metadata={"choices": [0, 1, 3]})  # 0: grey if every checked image is grey
     ngf: int = field(default=32, metadata={"range": (4, 256)})
     n_blocks: int = field(default=6, metadata={"range": (0, 32)})
@@ -63,13 +76,29 @@ class BalanceConfig:
     upsample: str = field(default="deconv", metadata={"choices": ["deconv", "resize"]})
     diffaugment: str = ""
     whiten: str = field(default="none", metadata={"choices": ["none", "otsu", "grabcut", "mask"]})
-    precision: str = field(default="auto", metadata={"choices": ["fp32", "bf16", "fp16", "auto"]})
+    # fp32: at one thread bf16 autocast measured 14x slower than fp32 on this CPU (docs/gan_elpv.md)
+    precision: str = field(default="fp32", metadata={"choices": ["fp32", "bf16", "fp16", "auto"]})
     batch_passes: bool = True  # same maths as separate calls, ~20 % faster on CPU (benchmarks/gan_speed.py)
-    channels_last: bool = True  # with bf16 autocast: 1.9-2.2x the plain fp32 loop on this CPU
+    channels_last: bool = False
     device: str = "auto"
     n_holdout: int = field(default=16, metadata={"range": (0, None)})
     kid_features: str = field(default="lite0", metadata={"choices": ["lite0", "pixels"]})
     sample_every: int = field(default=50, metadata={"range": (0, None)})
+    # --- transplant
+    blend: str = field(default="ratio", metadata={"choices": ["ratio", "mixed", "normal", "alpha"]})
+    polarity: str = field(default="auto", metadata={"choices": ["auto", "both", "dark", "bright"]})
+    placement: str = field(default="random", metadata={"choices": ["random", "source"]})
+    max_angle: float = field(default=10.0, metadata={"range": (0.0, 180.0)})
+    rot90: bool = False  # 90-degree turns: only for rotation-symmetric objects (not bus-bar cells)
+    scale_min: float = field(default=0.85, metadata={"range": (0.1, 4.0)})
+    scale_max: float = field(default=1.2, metadata={"range": (0.1, 4.0)})
+    patches_per_image: int = field(default=2, metadata={"range": (1, 16)})
+    avoid_bus_bars: bool = False
+    max_reference_normals: int = field(default=300, metadata={"range": (1, None)})
+    # --- realism gate (both engines)
+    quality_gate: bool = True
+    gate_n: int = field(default=32, metadata={"range": (2, 10000)})
+    allow_failed_quality: bool = False  # write outputs that failed the gate (the GUI asks first)
     generated_copy: str = field(default="", metadata={"role": "output"})  # also <generated_copy>/<class>/
     copy_originals: bool = True
     seed: int = 0
@@ -79,6 +108,10 @@ class BalanceConfig:
             raise ConfigError("defect_classes", "choose at least one defect class to fill")
         if self.normal_class in self.defect_classes:
             raise ConfigError("defect_classes", "the normal class cannot also be a defect class")
+        if self.engine not in ENGINES:
+            raise ConfigError("engine", f"must be one of {', '.join(ENGINES)}, not {self.engine!r}")
+        if self.scale_min > self.scale_max:
+            raise ConfigError("scale_min", f"must be <= scale_max ({self.scale_max})")
         from augbench.gan.diffaugment import check_policy
 
         check_policy(self.diffaugment)
@@ -88,8 +121,9 @@ class BalanceConfig:
         out = Path(self.out_dir)
         return Path(self.work_dir) if self.work_dir else out.with_name(out.name + "_gan")
 
-    def gan_config(self, channels: int, select: dict[str, Any] | None = None) -> GanConfig:
-        return GanConfig(channels=channels, size=self.size, ngf=self.ngf, n_blocks=self.n_blocks, lr=self.lr,
+    def gan_config(self, channels: int, full_size: int = 0, select: dict[str, Any] | None = None) -> GanConfig:
+        return GanConfig(channels=channels, size=self.size, full_size=full_size, generator=self.generator,
+                         lambda_mask=self.lambda_mask, ngf=self.ngf, n_blocks=self.n_blocks, lr=self.lr,
                          d_steps=self.d_steps, upsample=self.upsample, epochs=self.epochs,
                          steps_per_epoch=self.steps_per_epoch, time_budget_s=self.time_budget_s,
                          diffaugment=self.diffaugment, seed=self.seed, device=self.device, precision=self.precision,
@@ -120,131 +154,51 @@ def detect_channels(paths: list[Path], n: int = 20) -> int:
 
 
 def _split_holdout(paths: list[Path], n_holdout: int, seed: int) -> tuple[list[Path], list[Path]]:
-    """Held-out normals for the detectors (never trained on), the rest for training."""
-    n = min(n_holdout, len(paths) // 4)
-    if n == 0:
-        return list(paths), list(paths[:1])
-    order = np.random.default_rng([seed, 99]).permutation(len(paths))
-    hold = {int(i) for i in order[:n]}
-    return [p for i, p in enumerate(paths) if i not in hold], [p for i, p in enumerate(paths) if i in hold]
+    """See :func:`augbench.gan.cyclegan_engine.split_holdout` (kept here for callers of the old name)."""
+    from augbench.gan.cyclegan_engine import split_holdout
+
+    return split_holdout(paths, n_holdout, seed)
 
 
-def train_translator(cfg: BalanceConfig, cls: str, normals: list[Path], defects: list[Path], channels: int,
-                     progress: ProgressFn, cancel: CancelToken) -> dict[str, Any]:
-    """Train (or resume) the translator for one class; returns its summary (best epoch, KID, history)."""
-    work = cfg.resolved_work_dir / cls
-    gcfg = cfg.gan_config(channels)
-    train_a, hold_a = _split_holdout(normals, cfg.n_holdout, cfg.seed)
-    load = gcfg.effective_load_size
-    a, _, _ = load_folder(train_a, channels, load, cfg.whiten)  # type: ignore[arg-type]
-    b, _, _ = load_folder(defects, channels, load, cfg.whiten)  # type: ignore[arg-type]
-    hold, _, _ = load_folder(hold_a, channels, cfg.size, cfg.whiten)  # type: ignore[arg-type]
-    real_b, _, _ = load_folder(defects, channels, cfg.size, cfg.whiten)  # type: ignore[arg-type]
-    data = UnpairedData(a, b, cfg.size, seed=cfg.seed)
-    hold_t, real_b_t = to_tensor(hold), to_tensor(real_b)
-    evaluate = make_evaluator(hold_t, real_b_t, work, cfg.kid_features, seed=cfg.seed)
-    trainer = Trainer(gcfg, data, work, evaluate=evaluate, preview=make_previewer(hold_t[:4]),
-                      extra={"class": cls, "normals": [str(p) for p in train_a], "holdout": [str(p) for p in hold_a],
-                             "defects": [str(p) for p in defects], "whiten": cfg.whiten})
-    resumed = trainer.resume()
-
-    def relay(p: Progress) -> None:
-        progress(dataclasses.replace(p, stage=f"{p.stage}:{cls}"))
-
-    state = trainer.fit(relay, cancel)
-    return {"class": cls, "resumed": resumed, "epochs": state.epoch, "best": state.best, "history": state.history,
-            "checkpoint": str(trainer.best_path), "work_dir": str(work), "n_train_normals": len(train_a),
-            "n_holdout": len(hold_a), "n_defects": len(defects)}
-
-
-def _variant(img: np.ndarray, seed: int) -> tuple[np.ndarray, str]:
-    """A seeded flip of the source so that repeated sources give different images."""
-    r = np.random.default_rng(seed)
-    op = ["none", "hflip", "vflip", "hvflip"][int(r.integers(0, 4))]
-    if op in ("hflip", "hvflip"):
-        img = img[:, ::-1]
-    if op in ("vflip", "hvflip"):
-        img = img[::-1]
-    return np.ascontiguousarray(img), op
-
-
-def generate(cfg: BalanceConfig, plan: ClassPlan, normals: list[Path], checkpoint: Path, out_cls: Path,
-             run: RunFolder, progress: ProgressFn, cancel: CancelToken, done_files: set[str]) -> list[str]:
-    """Write ``plan.to_generate`` translations of training normals; resumes by skipping existing rows."""
-    model, ckpt = load_model(checkpoint, cfg.device)
-    channels = model.cfg.channels
-    epoch = int(ckpt.get("epoch", 0))
-    kid_value = ckpt.get("metrics", {}).get("kid")
-    order = np.random.default_rng([cfg.seed, 2024]).permutation(len(normals))
-    copy_dir = Path(cfg.generated_copy) / plan.name if cfg.generated_copy else None
-    written: list[str] = []
-    rel_dir = out_cls.relative_to(run.root.resolve()).as_posix()
-    todo = [k for k in range(plan.to_generate) if f"{rel_dir}/gen_{plan.name}_{k:05d}.png" not in done_files]
-    for start in range(0, len(todo), 16):
-        cancel.check()
-        ks = todo[start:start + 16]
-        srcs, imgs, ops = [], [], []
-        for k in ks:
-            src = normals[int(order[k % len(normals)])]
-            img, op = _variant(load_image(src, channels, cfg.size, cfg.whiten), cfg.seed * 1_000_003 + k)  # type: ignore[arg-type]
-            srcs.append(src)
-            imgs.append(img)
-            ops.append(op)
-        fakes = to_uint8(model.translate(to_tensor(np.stack(imgs)), "AB"))
-        for k, src, op, fake in zip(ks, srcs, ops, fakes):
-            name = f"gen_{plan.name}_{k:05d}.png"
-            dest = safe_join(out_cls, name)
-            arr = fake[..., 0] if channels == 1 else fake
-            write_image(dest, arr)
-            if copy_dir is not None:
-                write_image(copy_dir / name, arr)
-            rel = f"{rel_dir}/{name}"
-            run.manifest.append({"file": rel, "class": plan.name, "origin": "cyclegan", "source": str(src),
-                                 "source_transform": op, "checkpoint": str(checkpoint), "epoch": epoch,
-                                 "seed": cfg.seed * 1_000_003 + k, "train_seed": cfg.seed, "kid": kid_value})
-            written.append(str(dest))
-        progress(Progress(len(written), len(todo), f"generated {len(written)}/{len(todo)} {plan.name}",
-                          stage=f"generate:{plan.name}"))
-    return written
-
-
-def copy_items(items: list[Item], root: Path, out: Path, prefix: str, run: RunFolder, done: set[str],
-               cancel: CancelToken) -> tuple[list[str], list[Skipped]]:
-    """Copy originals (atomically) into ``out/<prefix><split>/<class>/``; a manifest row each."""
-    written, skipped = [], []
-    for n, item in enumerate(items):
-        if n % 200 == 0:
-            cancel.check()
-        split = f"{item.split}/" if item.split else prefix
-        rel = f"{split}{item.label_class}/{item.image.name}"
-        if rel in done:
-            continue
-        dest = safe_join(out, *rel.split("/"))
-        try:
-            with atomic_path(dest) as tmp:
-                shutil.copyfile(item.image, tmp)
-        except OSError as exc:
-            skipped.append(Skipped(str(item.image), f"copy failed: {exc.strerror}"))
-            continue
-        run.manifest.append({"file": rel, "class": item.label_class, "origin": "original",
-                             "source": str(item.image.relative_to(root))})
-        written.append(str(dest))
-    return written, skipped
-
-
-def comparison_grid(real: list[Path], generated: list[Path], sources: list[Path], channels: int, size: int
+def comparison_grid(real: list[np.ndarray], generated: list[Path], sources: list[np.ndarray], size: int = 160
                     ) -> np.ndarray:
-    """Three rows: real defects | generated defects | the normals they came from."""
-    def row(paths: list[Path]) -> np.ndarray:
-        cells = [load_image(p, channels, size) for p in paths[:GRID_N]]
-        cells += [np.full((size, size, channels), 255, np.uint8)] * (GRID_N - len(cells))
-        cells = [c if c.shape[-1] == 3 else np.repeat(c, 3, axis=-1) for c in cells]
+    """Three rows at ``size`` px: real defects | generated defects | the normals they came from (RGB)."""
+    def cell(img: np.ndarray) -> np.ndarray:
+        c = load_image_array(img, size)
+        return c if c.shape[-1] == 3 else np.repeat(c, 3, axis=-1)
+
+    def row(images: list[np.ndarray]) -> np.ndarray:
+        cells = [cell(im) for im in images[:GRID_N]]
+        cells += [np.full((size, size, 3), 255, np.uint8)] * (GRID_N - len(cells))
         pad = np.full((size, 2, 3), 255, np.uint8)
         return np.concatenate(sum(([c, pad] for c in cells), [])[:-1], axis=1)
 
-    rows = [row(real), row(generated), row(sources)]
+    gen = [read_image(p, mode="auto") for p in generated[:GRID_N]]
+    rows = [row(real), row(gen), row(sources)]
     gap = np.full((4, rows[0].shape[1], 3), 255, np.uint8)
     return np.concatenate([rows[0], gap, rows[1], gap, rows[2]], axis=0)
+
+
+def load_image_array(img: np.ndarray, size: int) -> np.ndarray:
+    import cv2
+
+    out = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
+    return out[..., None] if out.ndim == 2 else out
+
+
+def _is_grey(img: np.ndarray) -> bool:
+    return img.ndim == 2 or bool(np.array_equal(img[..., 0], img[..., 1]) and np.array_equal(img[..., 0], img[..., 2]))
+
+
+def _check_classes(cfg: BalanceConfig, classes: list[str]) -> None:
+    """An unknown class name is an error, not a silent no-op (issue 10)."""
+    if cfg.normal_class not in classes:
+        raise ConfigError("normal_class", f"{cfg.normal_class!r} is not a class of {cfg.dataset} "
+                                          f"(classes: {', '.join(classes) or 'none'})")
+    unknown = [c for c in cfg.defect_classes if c not in classes]
+    if unknown:
+        raise ConfigError("defect_classes", f"{', '.join(map(repr, unknown))} not a class of {cfg.dataset} "
+                                            f"(classes: {', '.join(classes)})")
 
 
 def run_balance(cfg: BalanceConfig, *, progress: ProgressFn = null_progress, cancel: CancelToken | None = None,
@@ -253,78 +207,129 @@ def run_balance(cfg: BalanceConfig, *, progress: ProgressFn = null_progress, can
     cancel = cancel or CancelToken()
     train, others, split_note = training_items(cfg)
     root = Path(cfg.dataset)
-    by_class: dict[str, list[Path]] = {}
-    for it in train:
-        by_class.setdefault(it.label_class or "", []).append(it.image)
-    counts = {c: len(v) for c, v in sorted(by_class.items())}
+    _check_classes(cfg, sorted({it.label_class or "" for it in train}))
+    wanted = {cfg.normal_class, *cfg.defect_classes}
+    progress(Progress(0, 0, f"checking {len(train)} training images", stage="plan"))
+    loaded, bad = load_items([it for it in train if it.label_class in wanted], root, cancel)
+    counts = {c: len([it for it in train if it.label_class == c]) for c in sorted({it.label_class or "" for it in train})}
+    for c in wanted:
+        counts[c] = len(loaded.get(c, []))  # a file that does not decode is not counted
     plans = plan_balance(counts, cfg.normal_class, list(cfg.defect_classes), cfg.target_mode,  # type: ignore[arg-type]
                          cfg.target_value, max_generate=cfg.max_generate or None)
-    progress(Progress(0, 0, "plan: " + ", ".join(f"{p.name} +{p.to_generate}" for p in plans), stage="plan"))
+    progress(Progress(0, 0, "plan: " + ", ".join(f"{p.name} +{p.to_generate}" for p in plans)
+                      + (f" ({len(bad)} unreadable image(s) skipped)" if bad else ""), stage="plan"))
     out = Path(cfg.out_dir)
     run = RunFolder(out)
     run.write_job(cfg)
     done = {str(r.get("file")) for r in iter_manifest(run.manifest.path) if (out / str(r.get("file", ""))).exists()}
-    normals = sorted(by_class[cfg.normal_class])
-    channels = cfg.channels or detect_channels(normals)
+    normals = sorted(loaded[cfg.normal_class], key=lambda x: x.rel)
+    channels = cfg.channels or (1 if all(_is_grey(n.image) for n in normals[:20]) else 3)
     prefix = "train/" if any(it.split for it in train) else ""
-    result = JobResult(kind="balance", out_dir=str(out))
+    result = JobResult(kind="balance", out_dir=str(out), skipped=list(bad))
     summaries: list[dict[str, Any]] = []
+    report_dir = out.with_name(out.name + "_report")
     try:
         for plan in plans:
             if not plan.trainable:
                 continue
-            summary = train_translator(cfg, plan.name, normals, sorted(by_class[plan.name]), channels, progress, cancel)
+            defects = sorted(loaded[plan.name], key=lambda x: x.rel)
+            out_cls = safe_join(out, *(prefix + plan.name).split("/"))
+            if cfg.engine == "transplant":
+                written, summary = generate_transplant(cfg, plan, normals, defects, out_cls, run, progress, cancel,
+                                                       done)
+            else:
+                written, summary = _cyclegan(cfg, plan, normals, defects, channels, out_cls, run, progress, cancel,
+                                             done, on_trained)
             summaries.append(summary)
-            if on_trained is not None:
-                on_trained(summary)
-            written = generate(cfg, plan, normals, Path(summary["checkpoint"]),
-                               safe_join(out, *(prefix + plan.name).split("/")), run, progress, cancel, done)
             result.outputs += written
-            gen_paths = sorted((out / prefix / plan.name).glob(f"gen_{plan.name}_*.png"))
-            grid = comparison_grid(sorted(by_class[plan.name]), gen_paths, [normals[i] for i in np.random.default_rng(
-                [cfg.seed, 2024]).permutation(len(normals))[:GRID_N]], channels, cfg.size)
-            save_grid(out.with_name(out.name + "_report") / f"grid_{plan.name}.png", grid)
-            summary["grid"] = str(out.with_name(out.name + "_report") / f"grid_{plan.name}.png")
+            gen_paths = sorted(p for p in out_cls.glob(f"gen_{plan.name}_*") if p.is_file())
+            order = np.random.default_rng([cfg.seed, 2024]).permutation(len(normals))[:GRID_N]
+            grid = comparison_grid([d.image for d in defects], gen_paths, [normals[i].image for i in order])
+            summary["grid"] = str(save_grid(report_dir / f"grid_{plan.name}.png", grid))
         if cfg.copy_originals:
-            w, s = copy_items(train + others, root, out, prefix, run, done, cancel)
+            w, s = copy_items(train + others, root, out, prefix, run, done, cancel, {x.path for x in bad},
+                              cfg.whiten if cfg.engine == "cyclegan" else "none")
             result.outputs += w
             result.skipped += s
     except Exception as exc:
         if exc.__class__.__name__ == "Cancelled":
             exc.result = result  # type: ignore[attr-defined]
+        if exc.__class__.__name__ == "QualityGateError":
+            atomic_write_json(report_dir / "gate.json", exc.report.as_dict())  # type: ignore[attr-defined]
         raise
+    leaks = leak_check(iter_manifest(run.manifest.path), [it.image for it in others], root)
+    if leaks:
+        raise DatasetError(f"leak guard: {len(leaks)} generated image(s) used val/test images, e.g. "
+                           f"{leaks[0]['file']} from {leaks[0]['leaked'][0]}; they must not be used")
     after = dict(counts)
     for p in plans:
         after[p.name] = after.get(p.name, 0) + p.to_generate
-    report = {"dataset": str(root), "split": split_note, "channels": channels, "counts_before": counts,
-              "counts_after": after, "plan": plan_table(plans),
-              "translators": [{k: v for k, v in s.items() if k != "history"} | {"history": s["history"]}
-                              for s in summaries]}
-    report_dir = out.with_name(out.name + "_report")
+    n_gen = sum(1 for r in iter_manifest(run.manifest.path) if r.get("synthetic"))
+    report = {"dataset": str(root), "split": split_note, "engine": cfg.engine, "channels": channels,
+              "counts_before": counts, "counts_after": after, "plan": plan_table(plans),
+              "skipped": [{"file": s.path, "reason": s.reason} for s in bad],
+              "leak_guard": {"checked_rows": n_gen, "forbidden_images": len(others), "leaks": 0},
+              "translators": summaries}
     atomic_write_json(report_dir / "report.json", report)
     atomic_write_text(report_dir / "report.md", report_markdown(report))
-    result.metrics = {"counts_before": counts, "counts_after": after,
-                      "generated": sum(p.to_generate for p in plans), "report": str(report_dir / "report.md")}
+    result.metrics = {"engine": cfg.engine, "counts_before": counts, "counts_after": after,
+                      "generated": sum(p.to_generate for p in plans), "report": str(report_dir / "report.md"),
+                      "leak_guard_rows": n_gen, "unreadable_skipped": len(bad)}
     for s in summaries:
-        result.metrics[f"kid_{s['class']}"] = s["best"].get("kid")
-        result.metrics[f"best_epoch_{s['class']}"] = s["best"].get("epoch")
-    result.message = f"{result.metrics['generated']} images generated; report in {report_dir}"
+        if s.get("engine") == "cyclegan":
+            result.metrics[f"kid_{s['class']}"] = s["best"].get("kid")
+            result.metrics[f"best_epoch_{s['class']}"] = s["best"].get("epoch")
+        if s.get("gate"):
+            result.metrics[f"gate_{s['class']}"] = "passed" if s["gate"]["passed"] else "FAILED (written on consent)"
+    result.message = (f"{result.metrics['generated']} images generated ({cfg.engine}); report in {report_dir}"
+                      + (f"; {len(bad)} unreadable image(s) skipped" if bad else ""))
     run.write_result(result)
     return result
 
 
+def _cyclegan(cfg: BalanceConfig, plan: ClassPlan, normals: list[Loaded], defects: list[Loaded], channels: int,
+              out_cls: Path, run: RunFolder, progress: ProgressFn, cancel: CancelToken, done: set[str],
+              on_trained: Callable[[dict[str, Any]], None] | None) -> tuple[list[str], dict[str, Any]]:
+    from augbench.gan.cyclegan_engine import generate_cyclegan, native_size, train_translator
+
+    full = native_size(normals + defects) if cfg.native else 0
+    summary = train_translator(cfg, plan.name, [n.path for n in normals], [d.path for d in defects], channels, full,
+                               progress, cancel)
+    if on_trained is not None:
+        on_trained(summary)
+    written, extra = generate_cyclegan(cfg, plan, normals, defects, Path(summary["checkpoint"]), out_cls, run,
+                                       progress, cancel, done)
+    summary.update(extra)
+    return written, summary
+
+
 def report_markdown(report: dict[str, Any]) -> str:
-    lines = [f"# GAN balancing report\n\nData set: `{report['dataset']}` ({report['split']}).\n",
+    lines = [f"# Balancing report ({report.get('engine', 'cyclegan')})\n\nData set: `{report['dataset']}` "
+             f"({report['split']}).\n", f"Leak guard: {report.get('leak_guard', {}).get('checked_rows', 0)} "
+             "generated rows checked against val/test, 0 leaks.\n",
              "| class | before | after | note |", "|---|---|---|---|"]
     notes = {r["class"]: r["note"] for r in report["plan"]}
     for cls, n in report["counts_before"].items():
         lines.append(f"| {cls} | {n} | {report['counts_after'].get(cls, n)} | {notes.get(cls, '')} |")
     for t in report["translators"]:
-        lines.append(f"\n## {t['class']}\n\nbest epoch {t['best'].get('epoch')} (KID {t['best'].get('kid')}) of "
-                     f"{t['epochs']}; checkpoint `{t['checkpoint']}`.\n")
+        if t.get("engine") == "transplant":
+            r = t["regions"]
+            lines.append(f"\n## {t['class']} (transplant)\n\n{r['patches']} defect regions from {r['sources']} "
+                         f"images (polarity {t.get('polarity')}); {len(t['defects_without_region'])} images gave "
+                         "no region.\n")
+        else:
+            lines.append(f"\n## {t['class']} (CycleGAN)\n\nbest epoch {t['best'].get('epoch')} "
+                         f"(KID {t['best'].get('kid')}) of {t['epochs']}; checkpoint `{t['checkpoint']}`.\n")
+        if t.get("gate"):
+            g = t["gate"]
+            lines.append("Realism gate: " + ("passed" if g["passed"] else "**FAILED** (written with consent)") + "\n")
+            lines.append("| check | value | needs | note |\n|---|---|---|---|")
+            lines += [f"| {c['name']} | {c['value']} | {c['limit']} | {c['note']} |" for c in g["checks"]]
         if t.get("grid"):
             lines.append(f"![grid]({Path(t['grid']).name}) rows: real defects / generated / their sources\n")
-        lines.append("| epoch | G | cycle | D_A | D_B | copy | diversity | KID |\n|---|---|---|---|---|---|---|---|")
+        if t.get("engine") == "transplant":
+            continue
+        lines.append("\n| epoch | G | cycle | D_A | D_B | copy | diversity | KID |\n|---|---|---|---|---|---|---|---|")
         for h in t["history"]:
             lines.append("| " + " | ".join(f"{h.get(k):.4g}" if isinstance(h.get(k), float) else str(h.get(k, ""))
                                             for k in ("epoch", "G", "cycle", "D_A", "D_B", "copy", "diversity",

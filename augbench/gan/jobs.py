@@ -7,14 +7,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from augbench.core.errors import ConfigError, DatasetError
-from augbench.core.imageio import write_image
+from augbench.core.imageio import image_size, write_image
 from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
 from augbench.core.progress import CancelToken, Progress, ProgressFn, null_progress
 from augbench.core.runfolder import RunFolder, iter_manifest
 from augbench.gan import balance as _balance  # noqa: F401 - registers the "balance" kind
 from augbench.gan.balance import _split_holdout, detect_channels
 from augbench.gan.data import UnpairedData, list_images, load_folder, load_image, to_tensor, to_uint8
+from augbench.gan.engines import WRITE_EXTS, resize_to
 from augbench.gan.monitor import make_evaluator, make_previewer
 from augbench.gan.trainer import GanConfig, Trainer, load_model
 
@@ -54,16 +57,20 @@ def run_train(cfg: GanTrainJob, *, progress: ProgressFn = null_progress,
     c, load, wm = model_cfg.channels, model_cfg.effective_load_size, cfg.whiten
     a, _, skip_a = load_folder(train_a, c, load, wm)  # type: ignore[arg-type]
     b, _, skip_b = load_folder(b_paths, c, load, wm)  # type: ignore[arg-type]
-    hold, _, _ = load_folder(hold_a, c, model_cfg.size, wm)  # type: ignore[arg-type]
-    real_b, _, _ = load_folder(b_paths, c, model_cfg.size, wm)  # type: ignore[arg-type]
-    hold_t = to_tensor(hold)
+    view = model_cfg.translate_size
     out = Path(cfg.out_dir)
     run = RunFolder(out)
     run.write_job(cfg)
-    evaluate = make_evaluator(hold_t, to_tensor(real_b), out, model_cfg.kid_features, seed=model_cfg.seed) \
-        if model_cfg.detect else None
+    evaluate = preview = None
+    if hold_a:  # without held-out normals there is nothing honest to evaluate: the last epoch is best
+        hold, _, _ = load_folder(hold_a, c, view, wm)  # type: ignore[arg-type]
+        real_b, _, _ = load_folder(b_paths, c, view, wm)  # type: ignore[arg-type]
+        hold_t = to_tensor(hold)
+        preview = make_previewer(hold_t[:4])
+        if model_cfg.detect:
+            evaluate = make_evaluator(hold_t, to_tensor(real_b), out, model_cfg.kid_features, seed=model_cfg.seed)
     trainer = Trainer(model_cfg, UnpairedData(a, b, model_cfg.size, model_cfg.flip, model_cfg.seed), out,
-                      evaluate=evaluate, preview=make_previewer(hold_t[:4]),
+                      evaluate=evaluate, preview=preview,
                       extra={"domain_a": cfg.domain_a, "domain_b": cfg.domain_b, "holdout": [str(p) for p in hold_a],
                              "whiten": cfg.whiten})
     resumed = cfg.resume and trainer.resume()
@@ -106,7 +113,7 @@ def run_translate(cfg: GanTranslateJob, *, progress: ProgressFn = null_progress,
                   cancel: CancelToken | None = None) -> JobResult:
     cancel = cancel or CancelToken()
     model, ckpt = load_model(cfg.checkpoint, cfg.device)
-    size = cfg.size or model.cfg.size
+    size = cfg.size or model.cfg.translate_size
     out = Path(cfg.out_dir)
     run = RunFolder(out)
     run.write_job(cfg)
@@ -115,18 +122,25 @@ def run_translate(cfg: GanTranslateJob, *, progress: ProgressFn = null_progress,
     result = JobResult(kind="gan.translate", out_dir=str(out))
     for n, p in enumerate(paths):
         cancel.check()
-        name = f"{p.stem}.png"
+        name = p.name if p.suffix.lower() in WRITE_EXTS else f"{p.stem}.png"  # the source's own format
         if name in done and (out / name).exists():
             continue
         try:
             img = load_image(p, model.cfg.channels, size, cfg.whiten)  # type: ignore[arg-type]
+            shape = image_size(p)[::-1]  # (h, w) of the source: the output goes back to it
         except Exception as exc:  # one bad file never kills the batch
             result.skipped.append(Skipped(str(p), str(exc)))
             continue
-        fake = to_uint8(model.translate(to_tensor(img[None]), cfg.direction))[0]  # type: ignore[arg-type]
-        dest = write_image(out / name, fake[..., 0] if fake.shape[-1] == 1 else fake)
-        row: dict[str, Any] = {"file": name, "source": str(p), "origin": "cyclegan", "checkpoint": cfg.checkpoint,
-                               "epoch": ckpt.get("epoch"), "direction": cfg.direction, "seed": model.cfg.seed}
+        fake_t, mask_t = model.translate_with_mask(to_tensor(img[None]), cfg.direction)  # type: ignore[arg-type]
+        fake = to_uint8(fake_t)[0]
+        dest = write_image(out / name, resize_to(fake[..., 0] if fake.shape[-1] == 1 else fake, shape))
+        row: dict[str, Any] = {"file": name, "source": str(p), "origin": "cyclegan", "engine": "cyclegan",
+                               "synthetic": True, "checkpoint": cfg.checkpoint, "epoch": ckpt.get("epoch"),
+                               "direction": cfg.direction, "seed": model.cfg.seed}
+        if mask_t is not None:
+            mask = resize_to((mask_t[0, 0].numpy() * 255).round().astype(np.uint8), shape)
+            write_image(out / "masks" / f"{Path(name).stem}.png", mask)
+            row["mask"] = f"masks/{Path(name).stem}.png"
         run.manifest.append(row)
         result.outputs.append(str(dest))
         progress(Progress(n + 1, len(paths), p.name))

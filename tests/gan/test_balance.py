@@ -15,8 +15,8 @@ from augbench.gan.balance import BalanceConfig, run_balance
 from augbench.gan.jobs import GanTrainJob, GanTranslateJob
 from augbench.gan.trainer import GanConfig
 
-TINY_BAL = dict(size=32, ngf=8, n_blocks=1, epochs=1, steps_per_epoch=2, kid_features="pixels", n_holdout=2,
-                sample_every=1, precision="fp32", device="cpu", d_steps=1)
+TINY_BAL = dict(engine="cyclegan", size=32, ngf=8, n_blocks=1, epochs=1, steps_per_epoch=2, kid_features="pixels",
+                n_holdout=2, sample_every=1, precision="fp32", device="cpu", d_steps=1, quality_gate=False)
 
 
 def test_balance_split_dataset_generates_only_from_train(tmp_path: Path) -> None:
@@ -38,7 +38,9 @@ def test_balance_split_dataset_generates_only_from_train(tmp_path: Path) -> None
     assert len(gen) == 5
     for r in gen:
         assert {"file", "source", "checkpoint", "epoch", "seed"} <= set(r)
-        assert "/train/normal/" in r["source"].replace("\\", "/")  # never a test image
+        assert r["source"].startswith("train/normal/")  # never a test image
+        assert r["defect_sources"] and all(d.startswith("train/defect/") for d in r["defect_sources"])
+        assert r["synthetic"] is True and r["engine"] == "cyclegan"
         assert r["file"].startswith("train/defect/") and (out / r["file"]).exists()
         assert Path(r["checkpoint"]).name == "best.pt"
     report = json.loads((tmp_path / "bal_report" / "report.json").read_text())

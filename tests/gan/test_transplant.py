@@ -5,28 +5,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from gan_helpers import BARS, CELL, cell
 
 from augbench.core.errors import ConfigError, DatasetError
 from augbench.gan.regions import bus_bar_mask, choose_polarity, extract_defect_regions
 from augbench.gan.transplant import BLENDS, PlaceOptions, synthesize, transplant
 
-SIZE = 120
-BARS = (40, 80)
-
-
-def cell(seed: int, *, crack: bool = False, blob: bool = False, rgb: bool = False) -> np.ndarray:
-    """An aligned grey 'solar cell': textured, two dark bus bars, dark surround; optional crack / dark blob."""
-    r = np.random.default_rng(seed)
-    img = np.full((SIZE, SIZE), 20, np.float32)
-    img[6:-6, 6:-6] = 170 + r.normal(0, 4, (SIZE - 12, SIZE - 12))
-    for y in BARS:
-        img[y - 1:y + 2, 6:-6] = 70
-    if crack:
-        cv2.line(img, (25, 20 + seed % 5), (95, 100), 60, 2)
-    if blob:
-        cv2.ellipse(img, (60 + seed % 7, 60), (14, 8), 0, 0, 360, 50, -1)
-    img = np.clip(img, 0, 255).astype(np.uint8)
-    return np.repeat(img[..., None], 3, axis=2) * np.array([1.0, 0.9, 0.8]) if rgb else img
+SIZE = CELL
 
 
 def crack_mask(seed: int) -> np.ndarray:
