@@ -1,4 +1,4 @@
-"""``augbench gan train``, ``augbench gan translate`` and ``augbench balance JOB.yaml``."""
+"""``augbench gan train|translate|transplant`` and ``augbench balance JOB.yaml [--engine ...]``."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
                       d_steps=1 if args.reference else args.d_steps, precision=args.precision, device=args.device,
                       upsample=args.upsample, diffaugment=args.diffaugment, seed=args.seed,
                       kid_features=args.kid_features, batch_passes=args.batch_passes,
-                      channels_last=args.channels_last)
+                      channels_last=args.channels_last, full_size=args.full_size, generator=args.generator,
+                      lambda_mask=args.lambda_mask)
     cfg = GanTrainJob(args.domain_a, args.domain_b, args.out, model=model, auto_channels=not args.channels,
                       whiten=args.whiten, resume=not args.fresh)
     return _run(cfg)
@@ -48,11 +49,24 @@ def _cmd_balance(args: argparse.Namespace) -> int:
         raise ConfigError("kind", f"{args.job} is a {type(cfg).kind!r} job; `augbench balance` needs kind: balance")
     if args.budget is not None:
         cfg = dataclasses.replace(cfg, time_budget_s=args.budget)
+    if args.engine is not None:
+        cfg = dataclasses.replace(cfg, engine=args.engine)
+    if args.allow_failed_quality:
+        cfg = dataclasses.replace(cfg, allow_failed_quality=True)
     return _run(cfg)
 
 
+def _cmd_transplant(args: argparse.Namespace) -> int:
+    from augbench.gan.jobs import GanTransplantJob
+
+    return _run(GanTransplantJob(args.normals, args.defects, args.out, n=args.n, blend=args.blend,
+                                 polarity=args.polarity, rot90=args.rot90, avoid_bus_bars=args.avoid_bus_bars,
+                                 max_angle=args.max_angle, allow_failed_quality=args.allow_failed_quality,
+                                 kid_features=args.kid_features, seed=args.seed))
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    gan = sub.add_parser("gan", help="CycleGAN translators (train, translate)")
+    gan = sub.add_parser("gan", help="defect synthesis: CycleGAN (train, translate) and transplant")
     gsub = gan.add_subparsers(dest="gan_command", required=True)
     p = gsub.add_parser("train", help="train normal (A) <-> defect (B); re-running resumes")
     p.add_argument("domain_a")
@@ -78,6 +92,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="batched generator/discriminator calls (same maths, faster on CPU)")
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--full-size", type=int, default=0,
+                   help="hold whole images at this size and train on --size crops (0: resize to --size)")
+    p.add_argument("--generator", default="resnet", choices=["resnet", "attention"],
+                   help="attention: output = x + m * (r - x), a sparse mask keeps the change local")
+    p.add_argument("--lambda-mask", type=float, default=0.5, help="sparsity weight of the attention mask")
     p.add_argument("--fresh", action="store_true", help="do not resume from OUT/last.pt")
     p.set_defaults(func=_cmd_train)
     p = gsub.add_parser("translate", help="translate a folder with a checkpoint (best.pt or last.pt)")
@@ -89,7 +108,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--whiten", default="none", choices=["none", "otsu", "grabcut", "mask"])
     p.add_argument("--device", default="auto")
     p.set_defaults(func=_cmd_translate)
-    p = sub.add_parser("balance", help="one-click GAN balancing run from a job file (kind: balance)")
+    p = gsub.add_parser("transplant", help="paste real defect regions (masks/boxes or the difference to the "
+                                           "normals) into normal images")
+    p.add_argument("normals")
+    p.add_argument("defects")
+    p.add_argument("-o", "--out", required=True)
+    p.add_argument("-n", type=int, default=100, help="images to write")
+    p.add_argument("--blend", default="ratio", choices=["ratio", "mixed", "normal", "alpha"])
+    p.add_argument("--polarity", default="auto", choices=["auto", "both", "dark", "bright"])
+    p.add_argument("--max-angle", type=float, default=10.0)
+    p.add_argument("--rot90", action="store_true", help="allow 90-degree turns (rotation-symmetric objects only)")
+    p.add_argument("--avoid-bus-bars", action="store_true")
+    p.add_argument("--kid-features", default="lite0", choices=["lite0", "pixels"])
+    p.add_argument("--allow-failed-quality", action="store_true", help="write outputs that fail the realism gate")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_transplant)
+    p = sub.add_parser("balance", help="one-click balancing run from a job file (kind: balance)")
     p.add_argument("job")
     p.add_argument("--budget", type=float, default=None, help="override time_budget_s (per defect class)")
+    p.add_argument("--engine", default=None, choices=["transplant", "cyclegan"], help="override the job's engine")
+    p.add_argument("--allow-failed-quality", action="store_true",
+                   help="write outputs that failed the realism gate (you have looked at them)")
     p.set_defaults(func=_cmd_balance)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,4 +149,66 @@ def run_translate(cfg: GanTranslateJob, *, progress: ProgressFn = null_progress,
     return result
 
 
-__all__ = ["GanTrainJob", "GanTranslateJob", "make_evaluator", "make_previewer"]
+@register_job("gan.transplant", "Paste real defect regions into normal images (the transplant engine)")
+@dataclass(frozen=True)
+class GanTransplantJob:
+    """``n`` synthetic defects from two folders: defects (with optional masks/boxes) into normals.
+
+    The same engine, gate and provenance as ``balance`` with ``engine: transplant``, for users who
+    want images rather than a balanced data set. Field names match :class:`BalanceConfig`.
+    """
+
+    normal_dir: str = field(metadata={"role": "input"})
+    defect_dir: str = field(metadata={"role": "input"})
+    out_dir: str = field(metadata={"role": "output"})
+    n: int = field(default=100, metadata={"range": (1, 1_000_000)})
+    blend: str = field(default="ratio", metadata={"choices": ["ratio", "mixed", "normal", "alpha"]})
+    polarity: str = field(default="auto", metadata={"choices": ["auto", "both", "dark", "bright"]})
+    placement: str = field(default="random", metadata={"choices": ["random", "source"]})
+    max_angle: float = field(default=10.0, metadata={"range": (0.0, 180.0)})
+    rot90: bool = False
+    scale_min: float = field(default=0.85, metadata={"range": (0.1, 4.0)})
+    scale_max: float = field(default=1.2, metadata={"range": (0.1, 4.0)})
+    patches_per_image: int = field(default=2, metadata={"range": (1, 16)})
+    avoid_bus_bars: bool = False
+    max_reference_normals: int = field(default=300, metadata={"range": (1, None)})
+    quality_gate: bool = True
+    gate_n: int = field(default=32, metadata={"range": (2, 10000)})
+    allow_failed_quality: bool = field(default=False, metadata={"rerun": "free"})
+    kid_features: str = field(default="lite0", metadata={"choices": ["lite0", "pixels"]})
+    generated_copy: str = field(default="", metadata={"role": "output"})
+    seed: int = 0
+
+
+@job_runner(GanTransplantJob)
+def run_transplant(cfg: GanTransplantJob, *, progress: ProgressFn = null_progress,
+                   cancel: CancelToken | None = None) -> JobResult:
+    from augbench.core.dataset import Item
+    from augbench.gan.engines import generate_transplant, load_items
+    from augbench.gan.planner import ClassPlan
+
+    cancel = cancel or CancelToken()
+    out = Path(cfg.out_dir)
+    items = [Item(p, "normal") for p in list_images(cfg.normal_dir)]
+    items += [Item(p, "defect") for p in list_images(cfg.defect_dir)]
+    common = Path(os.path.commonpath([cfg.normal_dir, cfg.defect_dir]))
+    loaded, bad = load_items(items, common, cancel)
+    if not loaded.get("normal") or not loaded.get("defect"):
+        raise DatasetError("both folders need readable images (normals to paste into, defects to cut from)")
+    run = RunFolder(out)
+    run.write_job(cfg)
+    done = {str(r.get("file")) for r in iter_manifest(run.manifest.path) if (out / str(r.get("file", ""))).exists()}
+    plan = ClassPlan(Path(cfg.defect_dir).name or "defect", len(loaded["defect"]), len(loaded["defect"]) + cfg.n,
+                     cfg.n)
+    written, summary = generate_transplant(cfg, plan, loaded["normal"], loaded["defect"], out.resolve(), run,  # type: ignore[arg-type]
+                                           progress, cancel, done)
+    result = JobResult(kind="gan.transplant", out_dir=str(out), outputs=written, skipped=list(bad))
+    result.metrics = {"generated": cfg.n, "regions": summary["regions"]["patches"],
+                      "polarity": summary.get("polarity"),
+                      "gate": (summary["gate"] or {}).get("passed") if summary.get("gate") else None}
+    result.message = f"{len(written)} transplanted images written to {out}"
+    run.write_result(result)
+    return result
+
+
+__all__ = ["GanTrainJob", "GanTranslateJob", "GanTransplantJob", "make_evaluator", "make_previewer"]

@@ -144,3 +144,24 @@ def test_cyclegan_whitening_applies_to_the_copied_originals_too(tmp_path: Path) 
     assert src[0, 0] == 20 and copied[0, 0] == 255  # the dark surround was whitened like the GAN's inputs
     rows = [r for r in iter_manifest(tmp_path / "o" / "manifest.jsonl") if r["origin"] == "original"]
     assert rows and all(r.get("whiten") == "otsu" for r in rows)
+
+
+def test_cli_gan_transplant_and_balance_engine_override(tmp_path: Path) -> None:
+    import yaml
+
+    from augbench.cli import main
+
+    root = write_cells(tmp_path / "ds", {"normal": 8, "defect": 4})
+    assert main(["gan", "transplant", str(root / "normal"), str(root / "defect"), "-o", str(tmp_path / "t"),
+                 "-n", "5", "--kid-features", "pixels"]) == 0
+    rows = [r for r in iter_manifest(tmp_path / "t" / "manifest.jsonl") if r.get("synthetic")]
+    assert len(rows) == 5 and all((tmp_path / "t" / r["file"]).exists() for r in rows)
+    job = {"kind": "balance", "dataset": str(root), "out_dir": str(tmp_path / "b"), "normal_class": "normal",
+           "defect_classes": ["defect"], "engine": "cyclegan", "kid_features": "pixels", "gate_n": 4}
+    (tmp_path / "job.yaml").write_text(yaml.safe_dump(job))
+    assert main(["balance", str(tmp_path / "job.yaml"), "--engine", "transplant"]) == 0
+    gen = [r for r in iter_manifest(tmp_path / "b" / "manifest.jsonl") if r.get("synthetic")]
+    assert len(gen) == 4 and {r["engine"] for r in gen} == {"transplant"}
+    job["defect_classes"] = ["nope"]
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump({**job, "out_dir": str(tmp_path / "c")}))
+    assert main(["balance", str(tmp_path / "bad.yaml")]) == 2
