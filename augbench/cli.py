@@ -214,6 +214,10 @@ def describe_error(exc: BaseException) -> str:
         return "out of memory (try fewer workers, a smaller image size or batch)"
     if isinstance(exc, BrokenProcessPool):
         return "a worker process died (out of memory, or killed); re-run to resume, or use --workers 1"
+    if isinstance(exc, (FileExistsError, NotADirectoryError)) and exc.filename:
+        return f"{exc.filename} is in the way: a file exists where a folder is needed (choose another path)"
+    if isinstance(exc, PermissionError) and exc.filename:
+        return f"permission denied: {exc.filename} (choose a folder you can write to)"
     if isinstance(exc, OSError):
         what = exc.strerror or str(exc) or type(exc).__name__
         where = f": {exc.filename}" if exc.filename else ""

@@ -37,7 +37,8 @@ def register(sub: Any) -> None:
     p.add_argument("--delay", type=float, default=0.2, help="seconds between requests to one host")
     p.add_argument("--max-in-flight", type=int, default=2, help="parallel requests per host")
     p.add_argument("--workers", type=int, default=8)
-    p.add_argument("--timeout", type=float, default=10.0)
+    p.add_argument("--timeout", type=float, default=10.0,
+                   help="seconds without progress before a request fails; a whole download may take at most 3x this")
     p.add_argument("--max-bytes", type=int, default=20_000_000)
     p.add_argument("--recheck-hours", type=float, default=24.0,
                    help="a keyword whose search already ran out of results is not searched again for this long "
