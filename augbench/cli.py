@@ -77,6 +77,28 @@ def execute(cfg: Any, quiet: bool = False, fresh: bool | None = None) -> JobResu
     return result
 
 
+def save_job_file(cfg: Any, path: str) -> None:
+    """``--save-job PATH``: write the job file, but never over a file that is not an augbench job file."""
+    from pathlib import Path
+
+    import yaml
+
+    from augbench.core.jobs import save_job
+
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError("--save-job", f"{target} is a folder; give a file name such as job.yaml")
+    if target.exists():
+        try:
+            old = yaml.safe_load(target.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            old = None
+        if not (isinstance(old, dict) and "kind" in old):
+            raise ConfigError("--save-job", f"{target} exists and is not an augbench job file; it is left as it "
+                                            "is (choose another name)")
+    save_job(cfg, target)
+
+
 def print_result(result: JobResult) -> int:
     """Print a short summary; exit code 0 when completed, 1 when cancelled."""
     print(f"{result.kind}: {result.status}" + (f" — {result.message}" if result.message else ""))

@@ -48,8 +48,7 @@ def parse_transform(text: str) -> dict[str, Any]:
 def _cmd_augment(args: argparse.Namespace) -> int:
     from augbench.augment.catalog import catalog, rejected
     from augbench.augment.export import AugmentJob
-    from augbench.cli import execute, print_result
-    from augbench.core.jobs import save_job
+    from augbench.cli import execute, print_result, save_job_file
 
     if args.list:
         for name, spec in sorted(catalog().items()):
@@ -68,7 +67,7 @@ def _cmd_augment(args: argparse.Namespace) -> int:
         include_originals=args.include_originals, image_format=args.format, shard=args.shard or "",
     )
     if args.save_job:
-        save_job(cfg, args.save_job)
+        save_job_file(cfg, args.save_job)
         print(f"job saved to {args.save_job} (re-run with: augbench run {args.save_job})")
     return print_result(execute(cfg))
 

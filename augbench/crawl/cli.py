@@ -75,13 +75,13 @@ def config_from_args(args: argparse.Namespace) -> Any:
 def _cmd_crawl(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from augbench.cli import execute, print_result
-    from augbench.core.jobs import save_job, validate_config
+    from augbench.cli import execute, print_result, save_job_file
+    from augbench.core.jobs import validate_config
 
     cfg = config_from_args(args)
     validate_config(cfg)
     if args.save_job:
-        save_job(dataclasses.replace(cfg, api_client_secret=""), args.save_job)
+        save_job_file(dataclasses.replace(cfg, api_client_secret=""), args.save_job)
         print(f"wrote {args.save_job}")
         return 0
     return print_result(execute(cfg, quiet=args.quiet))
