@@ -107,7 +107,7 @@ def gate_or_raise(cfg: BalanceConfig, cls: str, probe: list[np.ndarray], sources
 # --------------------------------------------------------------------------- transplant
 
 
-def _defect_hints(defects: list[Loaded]) -> tuple[list[np.ndarray | None], list[list[tuple] | None]]:
+def defect_hints(defects: list[Loaded]) -> tuple[list[np.ndarray | None], list[list[tuple] | None]]:
     """User masks (``masks/<stem>.png`` or ``<stem>_mask.png``) and boxes (YOLO/VOC) of the defect images."""
     from augbench.core.layout import find_label
     from augbench.label.formats import for_file
@@ -142,7 +142,7 @@ def generate_transplant(cfg: BalanceConfig, plan: ClassPlan, normals: list[Loade
     """Fill ``plan`` with transplants; returns (written paths, summary with regions and the gate report)."""
     from augbench.gan.transplant import extract_defect_regions, region_summary, synthesize
 
-    masks, boxes = _defect_hints(defects)
+    masks, boxes = defect_hints(defects)
     ref = normals
     if len(ref) > cfg.max_reference_normals:  # the background model needs a few hundred at most
         keep = np.random.default_rng([cfg.seed, 31]).choice(len(ref), cfg.max_reference_normals, replace=False)

@@ -1,30 +1,47 @@
-"""The Synthesize tab: one button from an imbalanced ImageFolder to a GAN-balanced copy.
+"""The Synthesize tab: one button from an imbalanced ImageFolder to a balanced copy with synthetic defects.
 
-Class counts as a bar chart, the balancing plan as the user edits, one
-"Balance" button that runs the ``balance`` job in the shared worker (train or
-resume one CycleGAN per defect class, pick the checkpoint by KID, generate,
-write the balanced copy), live loss curves, detector values and the sample
-grid, Cancel, and Resume (the same job again: it continues from ``last.pt``).
+Class counts as a bar chart, the balancing plan as the user edits, the engine
+(transplant or CycleGAN), a Preview of a few outputs with their masks before
+the full run, one button that runs the ``balance`` job in the shared worker,
+live curves (losses; KID, pixels changed and diversity on their own axes),
+the sample grid, Cancel and Resume. Settings that no longer match a run's
+folders are explained in the tab, with "start fresh" as the way out, instead
+of an error dialog; after a restart an unfinished run's curves come back and
+the button says "Resume". Outputs that fail the realism gate are written only
+after the user confirms.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from augbench.core.dataset import DatasetInfo, scan_dataset
 from augbench.core.errors import AugbenchError
 from augbench.core.imageio import read_image
 from augbench.gan.balance import BalanceConfig, training_items
+from augbench.gan.runstate import prepare_fresh, resume_conflicts, run_state
 from augbench.gan.whiten import foreground, preview
 from augbench.gui.synth_form import SynthForm
 from augbench.gui.synth_monitor import SynthMonitor
 from augbench.gui.widgets import BarChart, JobPanel
 
 TAB_TITLE = "Synthesize"
+GATE_WORDS = "realism gate"
 
 
 class SynthesizeTab(QWidget):
@@ -35,30 +52,38 @@ class SynthesizeTab(QWidget):
         self.chart = BarChart(title="images per class (training data)")
         self.chart.setMinimumHeight(150)
         self.form = SynthForm()
-        self.run_button = QPushButton("Balance with CycleGAN")
+        self.run_button = QPushButton("Balance")
         self.run_button.setMinimumHeight(34)
+        self.run_button.setToolTip("run the balancing job; after a cancel or a restart it resumes the same run")
         self.run_button.clicked.connect(self.start)
+        self.preview_button = QPushButton("Preview outputs")
+        self.preview_button.setToolTip("a few outputs of the chosen engine with their masks, before the full run "
+                                       "(nothing is written)")
+        self.preview_button.clicked.connect(self.preview_outputs)
         self.whiten_button = QPushButton("Preview whitening")
+        self.whiten_button.setToolTip("what background whitening keeps on the first normal image")
         self.whiten_button.clicked.connect(self.preview_whitening)
         self.browse_button = QPushButton("Output…")
+        self.browse_button.setToolTip("choose the output folder for the balanced copy")
         self.browse_button.clicked.connect(self._browse_out)
         self.show_run_button = QPushButton("Show a run…")
         self.show_run_button.setToolTip("show the curves and samples of a translator folder (<out>_gan/<class>)")
         self.show_run_button.clicked.connect(self._choose_run)
-        self.panel = JobPanel(show_errors=shell is not None)
+        self.panel = JobPanel(show_errors=False)  # errors are explained here, the gate asks for consent
+        self.show_errors = shell is not None
         self.monitor = SynthMonitor()
         self.result_label = QLabel("")
         self.result_label.setWordWrap(True)
         self.last_config: BalanceConfig | None = None
+        self._mode = "idle"  # idle | run | preview
 
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.addWidget(self.chart)
         ll.addWidget(self.form)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.whiten_button)
-        buttons.addWidget(self.browse_button)
-        buttons.addWidget(self.show_run_button)
+        for b in (self.preview_button, self.whiten_button, self.browse_button, self.show_run_button):
+            buttons.addWidget(b)
         ll.addLayout(buttons)
         left.setMinimumWidth(430)
         scroll = QScrollArea()
@@ -85,9 +110,11 @@ class SynthesizeTab(QWidget):
         self.panel.progressed.connect(self.monitor.on_progress)
         self.panel.succeeded.connect(self._on_done)
         self.panel.stopped.connect(self._on_stopped)
-        self.panel.failed.connect(lambda msg: self._set_idle("Balance with CycleGAN"))
+        self.panel.failed.connect(self._on_failed)
         self.form.changed.connect(self._refresh_button)
         self.panel.finished.connect(self._refresh_button)
+        self.panel.finished.connect(self._after_finished)
+        self._consented = False
         self._refresh_button()
 
     # ------------------------------------------------------------------ data set
@@ -98,7 +125,7 @@ class SynthesizeTab(QWidget):
             counts = info.class_counts("train" if info.layout == "split-imagefolder" else None)
         self.chart.set_data(list(counts), list(counts.values()))
         self.form.set_counts(counts)
-        self._refresh_button()
+        self.restore_run()
 
     def open_path(self, path: str | Path) -> None:
         if self.shell is not None:
@@ -106,9 +133,21 @@ class SynthesizeTab(QWidget):
         else:
             self.on_dataset_changed(scan_dataset(path))
 
+    def _idle_text(self) -> str:
+        engine = "transplant" if self.form.engine.currentData() == "transplant" else "CycleGAN"
+        try:
+            state = run_state(self.config())
+        except AugbenchError:
+            return f"Balance with {engine}"
+        return "Resume" if state.resumable and not self.form.fresh.isChecked() else f"Balance with {engine}"
+
     def _refresh_button(self) -> None:
         ok = bool(self.info is not None and self.form.checked_defects() and self.form.counts)
-        self.run_button.setEnabled(ok and not self.panel.busy)
+        busy = self.panel.busy
+        self.run_button.setEnabled(ok and not busy)
+        self.preview_button.setEnabled(ok and not busy)
+        if not busy:
+            self.run_button.setText(self._idle_text())
 
     def _browse_out(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Output folder")
@@ -119,6 +158,21 @@ class SynthesizeTab(QWidget):
         path = QFileDialog.getExistingDirectory(self, "Translator folder (contains history.json)")
         if path and not self.open_run(path):
             self.result_label.setText(f"no history.json in {path}")
+
+    def restore_run(self) -> bool:
+        """After a restart: redraw an unfinished run's curves from its history; the button says Resume."""
+        self._refresh_button()
+        try:
+            state = run_state(self.config())
+        except AugbenchError:
+            return False
+        if not state.resumable or not state.histories:
+            return False
+        cls, hist = next(iter(state.histories.items()))
+        self.open_run(hist.parent)
+        self.result_label.setText(f"an unfinished run of {cls!r} is in {hist.parent}: press Resume to continue, "
+                                  "or tick 'start fresh'")
+        return True
 
     # ------------------------------------------------------------------ actions
     def preview_whitening(self) -> None:
@@ -140,21 +194,61 @@ class SynthesizeTab(QWidget):
             raise AugbenchError("open a data set first")
         return self.form.to_config(self.info.root)
 
-    def start(self) -> None:
-        """Start, or resume after a cancel (the job itself picks up ``last.pt`` and the manifest)."""
+    def preview_outputs(self) -> None:
+        """A few outputs with their masks, computed in the worker (nothing is written)."""
+        try:
+            cfg = self.config()
+        except AugbenchError as exc:
+            self._say_error(str(exc))
+            return
+        from augbench.gan.preview import preview_outputs
+
+        self._mode = "preview"
+        self.preview_button.setEnabled(False)
+        self.run_button.setEnabled(False)
+        self.result_label.setText("computing a preview…")
+        self.panel.run(fn=lambda progress, cancel: preview_outputs(cfg, progress=progress, cancel=cancel))
+
+    def start(self, allow_failed_quality: bool = False) -> None:
+        """Start, or resume after a cancel or a restart (the job picks up ``last.pt`` and the manifest)."""
         try:
             cfg = self.config()
             training_items(cfg)
         except AugbenchError as exc:
-            self.result_label.setText(f"<span style='color:#b00'>{exc}</span>")
+            self._say_error(str(exc))
             return
-        if self.last_config is None or self.last_config.out_dir != cfg.out_dir:
+        fresh = self.form.fresh.isChecked()
+        if not fresh:
+            conflicts = resume_conflicts(cfg)
+            if conflicts:
+                self._say_error("the settings differ from the run in these folders:<br>"
+                                + "<br>".join(c.replace("\n", "<br>") for c in conflicts)
+                                + "<br>Restore them to resume, choose another output folder, or tick "
+                                  "<b>start fresh</b> (the old folders are moved aside, not deleted).")
+                return
+        if allow_failed_quality:
+            cfg = dataclasses.replace(cfg, allow_failed_quality=True)
+        if self.last_config is None or self.last_config.out_dir != cfg.out_dir or fresh:
             self.monitor.reset()
         self.last_config = cfg
+        self._mode = "run"
         self.run_button.setEnabled(False)
-        self.run_button.setText("Training…")
-        self.result_label.setText(f"checkpoints in {cfg.resolved_work_dir}")
-        self.panel.run(job=cfg)
+        self.preview_button.setEnabled(False)
+        self.run_button.setText("Running…")
+        self.result_label.setText(f"checkpoints and samples in {cfg.resolved_work_dir}")
+
+        def job(progress: Any, cancel: Any) -> Any:
+            from augbench.core.jobs import run_job
+
+            notes = prepare_fresh(cfg) if fresh else []
+            result = run_job(cfg, progress=progress, cancel=cancel, fresh=fresh)
+            if notes:
+                result.message = "; ".join([*notes, result.message])
+            return result
+
+        self.panel.run(fn=job)
+        if fresh:
+            self.form.fresh.setChecked(False)  # once: the next press resumes this new run
 
     def cancel(self) -> None:
         self.panel.cancel()
@@ -168,7 +262,7 @@ class SynthesizeTab(QWidget):
         if not hist_file.exists():
             return False
         data = json.loads(hist_file.read_text(encoding="utf-8"))
-        best = int(data.get("best", {}).get("epoch") or 0)
+        best = int((data.get("best") or {}).get("epoch") or 0)
         grid = work / "samples" / f"epoch_{best:04d}.png"
         self.monitor.load_history(work.name, data.get("history", []),
                                   read_image(grid, mode="rgb") if grid.exists() else None)
@@ -176,24 +270,61 @@ class SynthesizeTab(QWidget):
                                   f"chosen epoch {best} (lowest KID)")
         return True
 
-    def _set_idle(self, text: str) -> None:
-        self.run_button.setText(text)
+    # ------------------------------------------------------------------ results
+    def _say_error(self, message: str) -> None:
+        self.result_label.setText(f"<span style='color:#b00'>{message}</span>")
+
+    def confirm_write_failed(self, message: str) -> bool:
+        """Ask before writing outputs that failed the realism gate (tests replace this)."""
+        box = QMessageBox(QMessageBox.Warning, "Realism gate failed",
+                          "The generated images do not pass the realism gate:\n\n" + message
+                          + "\n\nLook at the preview first. Write them into the balanced data set anyway?",
+                          QMessageBox.Yes | QMessageBox.No, self)
+        box.setDefaultButton(QMessageBox.No)
+        return box.exec_() == QMessageBox.Yes
+
+    def _on_failed(self, message: str) -> None:
+        mode, self._mode = self._mode, "idle"
         self._refresh_button()
+        if mode == "run" and GATE_WORDS in message:
+            self._say_error(message)
+            self._consented = self.confirm_write_failed(message)  # restarted once the worker has finished
+            return
+        self._say_error(message)
+        if self.show_errors and mode == "run" and "differ" not in message:
+            QMessageBox(QMessageBox.Warning, "augbench", message, QMessageBox.Ok, self).open()
+
+    def _after_finished(self) -> None:
+        if self._consented and not self.panel.busy:
+            self._consented = False
+            self.start(allow_failed_quality=True)
 
     def _on_done(self, result: Any) -> None:
+        mode, self._mode = self._mode, "idle"
+        if mode == "preview":
+            if result.get("grid") is not None:
+                self.monitor.preview.set_array(result["grid"])
+            self.result_label.setText(result["message"])
+            self._refresh_button()
+            return
         m = result.metrics
-        self.result_label.setText(f"done: {m.get('counts_before')} → {m.get('counts_after')}<br>"
-                                  f"balanced copy: {result.out_dir}<br>report: {m.get('report')}")
-        self._set_idle("Balance with CycleGAN")
+        gates = ", ".join(f"{k[5:]}: {v}" for k, v in m.items() if k.startswith("gate_"))
+        self.result_label.setText(
+            f"done ({m.get('engine')}): {m.get('counts_before')} → {m.get('counts_after')}<br>"
+            f"balanced copy: {result.out_dir}<br>leak guard: {m.get('leak_guard_rows', 0)} generated images checked "
+            f"against val/test, 0 leaks" + (f"<br>realism gate: {gates}" if gates else "")
+            + (f"<br>{m.get('unreadable_skipped')} unreadable image(s) skipped" if m.get("unreadable_skipped") else "")
+            + f"<br>report: {m.get('report')}")
+        self._refresh_button()
 
     def _on_stopped(self, partial: Any) -> None:
-        self.result_label.setText("cancelled: the last checkpoint is kept; press Resume to continue")
-        self._set_idle("Resume")
+        self._mode = "idle"
+        self.result_label.setText("cancelled: what was saved is kept; press Resume to continue")
+        self._refresh_button()
 
     def shutdown(self) -> None:
         if self.panel.busy and self.panel.worker is not None:
-            self.panel.cancel()
-            self.panel.worker.wait(60000)
+            self.panel.stop(1500)
 
 
 def create_tab(shell: Any) -> SynthesizeTab:

@@ -203,24 +203,42 @@ class LineChart(QWidget):
         y0, y1 = min(y for _, y in pts), max(y for _, y in pts)
         x1 = x1 if x1 > x0 else x0 + 1
         y1 = y1 if y1 > y0 else y0 + 1
-        left, right, top, bottom = 54, 8, 20, 18
+        # Legend entries wrap into as many rows as they need and the plot shrinks to make room, and the
+        # left margin fits the widest y label, so neither is cut off at the edges (issue 14).
+        fm = p.fontMetrics()
+        lh = fm.height() + 2
+        left = max(54, max(fm.horizontalAdvance(_fmt(v)) for v in (y0, y1)) + 8)
+        right, top = 8, 20
+        legend: list[tuple[float, float, str]] = []
+        lx, ly = float(left), 0.0
+        for name in self.series:
+            tw = fm.horizontalAdvance(name) + 14
+            if lx + tw > w - right and lx > left:
+                lx, ly = float(left), ly + lh
+            legend.append((lx, ly, name))
+            lx += tw
+        bottom = int(ly + lh) + 6
+        if h - top - bottom < 30:  # too little room: keep the plot, drop the legend
+            legend, bottom = [], 8
         p.setPen(QColor("#999"))
         p.drawRect(left, top, w - left - right, h - top - bottom)
-        p.drawText(QRectF(0, top - 6, left - 2, 12), Qt.AlignRight, _fmt(y1))
-        p.drawText(QRectF(0, h - bottom - 8, left - 2, 12), Qt.AlignRight, _fmt(y0))
+        p.drawText(QRectF(0, top - 6, left - 2, lh), Qt.AlignRight, _fmt(y1))
+        p.drawText(QRectF(0, h - bottom - lh + 4, left - 2, lh), Qt.AlignRight, _fmt(y0))
 
         def to_px(x: float, y: float) -> QPointF:
             px = left + (x - x0) / (x1 - x0) * (w - left - right)
             return QPointF(px, top + (1 - (y - y0) / (y1 - y0)) * (h - top - bottom))
 
-        for i, (name, s) in enumerate(self.series.items()):
+        for i, s in enumerate(self.series.values()):
             color = QColor(PALETTE[i % len(PALETTE)])
             p.setPen(QPen(color, 1.5))
             path = QPainterPath(to_px(*s[0]))
             for pt in s[1:]:
                 path.lineTo(to_px(*pt))
             p.drawPath(path)
-            p.drawText(QRectF(left + 6 + i * 90, h - bottom + 2, 88, 14), Qt.AlignLeft, name)
+        for i, (lx, ly, name) in enumerate(legend):
+            p.setPen(QPen(QColor(PALETTE[i % len(PALETTE)]), 1.5))
+            p.drawText(QRectF(lx, h - bottom + 4 + ly, w - lx, lh), Qt.AlignLeft, name)
         p.end()
 
 

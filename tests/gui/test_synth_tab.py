@@ -1,4 +1,5 @@
-"""The Synthesize tab driven like a user: pick classes, press Balance, watch, cancel, resume."""
+"""The Synthesize tab driven like a user: pick classes and engine, preview, press Balance, watch, cancel,
+resume, change a setting, restart, consent to a failed gate."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from augbench.core.runfolder import iter_manifest
 from augbench.gui.app import MainWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gan"))
-from gan_helpers import write_tiny_imagefolder  # noqa: E402
+from gan_helpers import write_cells, write_tiny_imagefolder  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -51,6 +52,8 @@ def test_tab_is_discovered_by_the_main_window(qtbot, qsettings, data):
 
 def _tiny(tab) -> None:
     f = tab.form
+    f.engine.setCurrentIndex(1)  # CycleGAN
+    f.gate.setChecked(False)  # two epochs on noise squares are not meant to look real
     f.resolution.setCurrentIndex(0)  # 32 px
     f.ngf.setValue(4)
     f.blocks.setValue(1)
@@ -126,7 +129,141 @@ def test_open_run_replays_recorded_history(tab, tmp_path):
     (work / "history.json").write_text(json.dumps({"history": rows, "best": {"epoch": 2, "kid": 0.05}}))
     write_image(work / "samples" / "epoch_0002.png", np.zeros((8, 24, 3), np.uint8))
     assert tab.open_run(work)
-    assert len(tab.monitor.detect.series["KID x100"]) == 2
+    assert all(len(next(iter(c.series.values()))) == 2 for c in tab.monitor.detector_charts.values())
     assert tab.monitor.preview.has_image()
-    assert "epoch 2" in tab.monitor.detector_label.text() and "no failure" in tab.monitor.detector_label.text()
+    assert "epoch 2" in tab.monitor.detector_label.text() and "gate" in tab.monitor.detector_label.text()
     assert not tab.open_run(tmp_path / "nothing")
+
+
+@pytest.fixture
+def cells(tmp_path):
+    return write_cells(tmp_path / "solar", {"normal": 10, "crack": 4})
+
+
+@pytest.fixture
+def ctab(qtbot, cells):
+    from augbench.gui.tab_synthesize import SynthesizeTab
+
+    widget = SynthesizeTab(shell=None)
+    qtbot.addWidget(widget)
+    widget.resize(1200, 800)
+    widget.show()
+    widget.open_path(cells)
+    widget.form.kid_features.setCurrentIndex(1)  # pixels: fast
+    widget.form.gate_n.setValue(6)
+    return widget
+
+
+def test_transplant_preview_with_masks_then_full_run(ctab, qtbot, tmp_path):
+    assert ctab.form.engine.currentData() == "transplant" and ctab.form.transplant_group.isVisible()
+    assert not ctab.form.cyclegan_group.isVisible()
+    assert ctab.run_button.text() == "Balance with transplant"
+    ctab.form.out_dir.setText(str(tmp_path / "bal"))
+    qtbot.mouseClick(ctab.preview_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not ctab.panel.busy, timeout=60000)
+    assert "transplant preview" in ctab.result_label.text() and ctab.monitor.preview.has_image()
+    assert not (tmp_path / "bal").exists()  # a preview writes nothing
+    qtbot.mouseClick(ctab.run_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not ctab.panel.busy, timeout=60000)
+    assert ctab.panel.last_result.status == "completed"
+    assert "leak guard: 6 generated images checked" in ctab.result_label.text()
+    assert "crack: passed" in ctab.result_label.text()
+    assert len(list((tmp_path / "bal" / "crack" / "masks").glob("*.png"))) == 6
+
+
+def test_failed_gate_asks_before_writing(ctab, qtbot, tmp_path, monkeypatch):
+    import numpy as np
+
+    import augbench.gan.transplant as tp
+
+    def noise(normals, defects, n, *, seed, start=0, **_kw):
+        r = np.random.default_rng([seed, start])
+        return [(r.integers(0, 256, (120, 120), dtype=np.uint8), np.full((120, 120), 255, np.uint8),
+                 {"normal": 0, "defect": 0, "index": start + i, "blend": "ratio", "patches": []}) for i in range(n)]
+
+    monkeypatch.setattr(tp, "synthesize", noise)
+    asked = []
+    monkeypatch.setattr(ctab, "confirm_write_failed", lambda msg: asked.append(msg) or False)
+    ctab.form.out_dir.setText(str(tmp_path / "bal"))
+    qtbot.mouseClick(ctab.run_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not ctab.panel.busy and bool(asked), timeout=60000)
+    assert "realism gate" in asked[0] and not list((tmp_path / "bal").rglob("gen_*"))
+    monkeypatch.setattr(ctab, "confirm_write_failed", lambda msg: asked.append(msg) or True)
+    qtbot.mouseClick(ctab.run_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(asked) == 2, timeout=60000)
+    qtbot.waitUntil(lambda: not ctab.panel.busy and ctab.panel.last_result is not None, timeout=60000)
+    assert len(list((tmp_path / "bal" / "crack").glob("gen_*"))) == 6  # written after consent
+
+
+def test_changed_setting_then_resume_explains_and_start_fresh_works(tab, qtbot, tmp_path, monkeypatch):
+    _tiny(tab)
+    tab.form.set_defect_checked("spot", False)
+    tab.form.out_dir.setText(str(tmp_path / "out"))
+    qtbot.mouseClick(tab.run_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not tab.panel.busy, timeout=120000)
+    assert tab.panel.last_result.status == "completed"
+    dialogs = []
+    monkeypatch.setattr("augbench.gui.tab_synthesize.QMessageBox.open", lambda self: dialogs.append(self.text()))
+    tab.form.ngf.setValue(6)  # a different network: the old run cannot continue
+    qtbot.mouseClick(tab.run_button, Qt.LeftButton)
+    assert not tab.panel.busy and not dialogs
+    assert "differ" in tab.result_label.text() and "start fresh" in tab.result_label.text()
+    assert "ngf" in tab.result_label.text()
+    tab.form.fresh.setChecked(True)
+    qtbot.mouseClick(tab.run_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not tab.panel.busy, timeout=120000)
+    assert tab.panel.last_result.status == "completed" and not dialogs
+    assert any(p.name.startswith("out.old-") for p in tmp_path.iterdir())  # moved aside, not deleted
+    assert any(p.name.startswith("out_gan.old-") for p in tmp_path.iterdir())
+
+
+def test_restart_restores_curves_and_offers_resume(tab, qtbot, tmp_path, data):
+    from augbench.gui.tab_synthesize import SynthesizeTab
+
+    _tiny(tab)
+    tab.form.set_defect_checked("spot", False)
+    tab.form.out_dir.setText(str(tmp_path / "out"))
+    qtbot.mouseClick(tab.run_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: "KID" in tab.monitor.detector_label.text(), timeout=60000)
+    tab.cancel()
+    qtbot.waitUntil(lambda: not tab.panel.busy, timeout=60000)
+    again = SynthesizeTab(shell=None)  # the program was closed and opened again
+    qtbot.addWidget(again)
+    again.open_path(data)
+    _tiny(again)
+    again.form.set_defect_checked("spot", False)
+    again.form.out_dir.setText(str(tmp_path / "out"))
+    assert again.restore_run()
+    assert again.run_button.text() == "Resume"
+    assert again.monitor.losses.series and again.monitor.kid.series
+
+
+def test_every_input_has_a_tooltip_and_each_detector_its_axis(tab):
+    missing = [type(w).__name__ for w in tab.form.input_widgets() if not w.toolTip()]
+    assert not missing and len(tab.form.input_widgets()) >= 25
+    for b in (tab.run_button, tab.preview_button, tab.whiten_button, tab.browse_button, tab.show_run_button):
+        assert b.toolTip()
+    charts = tab.monitor.detector_charts
+    assert len({id(c) for c in charts.values()}) == 3  # KID, pixels changed, diversity: three axes
+
+
+def test_line_chart_legend_wraps_instead_of_running_off_the_edge(qtbot):
+    from PyQt5.QtGui import QColor
+
+    from augbench.gui.widgets import PALETTE, LineChart
+
+    chart = LineChart(title="losses")
+    qtbot.addWidget(chart)
+    chart.resize(300, 220)
+    names = ["crack G", "crack cycle", "crack D_A", "crack D_B", "spot G", "spot cycle"]
+    for i, n in enumerate(names):
+        for x in range(3):
+            chart.add_point(n, x, i + x * 0.1)
+    img = chart.grab().toImage()
+    target = QColor(PALETTE[len(names) - 1])
+
+    def near(c: QColor) -> bool:
+        return abs(c.red() - target.red()) + abs(c.green() - target.green()) + abs(c.blue() - target.blue()) < 90
+
+    legend_rows = range(img.height() - 40, img.height())
+    assert any(near(img.pixelColor(x, y)) for y in legend_rows for x in range(img.width()))
