@@ -92,6 +92,16 @@ def shapes_of(ann: ImageAnnotation) -> list[tuple]:
     return [(b.label, int(b.x1), int(b.y1), int(b.x2), int(b.y2), bool(b.difficult)) for b in ann.boxes]
 
 
+def voc_numbers(ann: ImageAnnotation) -> list[tuple]:
+    """The numbers augbench writes to a VOC file for ``ann`` (1-based inclusive: ``xmin = x1 + 1``, ``xmax = x2``).
+
+    LabelImg keeps a file's numbers as its shape corners, so "compatible" means the numbers in the file
+    survive both ways; augbench's internal box is the 0-based continuous one (``x1 = xmin - 1``).
+    """
+    return [(b.label, int(round(b.x1)) + 1, int(round(b.y1)) + 1, int(round(b.x2)), int(round(b.y2)),
+             bool(b.difficult)) for b in ann.boxes]
+
+
 def labelimg_shapes(shapes: list) -> list[tuple]:
     return [(lab, pts[0][0], pts[0][1], pts[2][0], pts[2][1], bool(diff)) for lab, pts, _, _, diff in shapes]
 
@@ -144,9 +154,11 @@ def main() -> int:  # noqa: C901 - one linear measurement script
         t["ours_voc_read"] = time.perf_counter() - start
         verified_ok = True
         for a, r, o in zip(anns, li_of_ours, ours_of_li, strict=True):
-            voc_li_reads_ours += sum(x == y for x, y in zip(shapes_of(a), labelimg_shapes(r.get_shapes()),
+            # the numbers augbench wrote are the numbers LabelImg reads ...
+            voc_li_reads_ours += sum(x == y for x, y in zip(voc_numbers(a), labelimg_shapes(r.get_shapes()),
                                                               strict=False))
-            voc_ours_reads_li += sum(x == y for x, y in zip(shapes_of(a), shapes_of(o), strict=False))
+            # ... and the numbers LabelImg wrote (its corners as ints) come back unchanged through augbench
+            voc_ours_reads_li += sum(x == y for x, y in zip(shapes_of(a), voc_numbers(o), strict=False))
             verified_ok &= r.verified == a.verified
         # ---------------------------------------------------------------- YOLO both ways
         classes = list(CLASSES)
