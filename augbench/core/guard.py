@@ -342,17 +342,18 @@ def guard_job(cfg: Any, kind: str, *, fresh: bool = False) -> Iterator[list[str]
         yield notes  # under torchrun, rank 0 holds the lock and does the checks for the whole job
         return
     if folder.is_dir() and any(folder.iterdir()):
-        if fresh:
-            lock = folder / lock_name(cfg)
-            if lock.exists():  # do not pull a folder from under a running job
-                OutputLock(folder, kind, lock.name).acquire()
-                (folder / lock.name).unlink()
-            notes.append(f"previous contents of {folder} moved to {move_aside(folder)}")
-        elif not _is_augbench_folder(folder) and not getattr(cfg, "guard_shared_output", False):
+        shared = bool(getattr(cfg, "guard_shared_output", False))
+        if not _is_augbench_folder(folder) and not shared:
             shown = ", ".join(_foreign_entries(folder))
             raise ConfigError(
                 _first_output_field(cfg), f"{folder} already holds files augbench did not write ({shown} ...); "
                 "choose a new or empty folder so nothing of yours is overwritten")
+        if fresh:
+            if shared:
+                raise ConfigError(_first_output_field(cfg), f"--fresh would move {folder} aside, but a {kind} job "
+                                  "adds to a folder that may hold your own data; choose a new folder instead")
+            _take_over_locks(folder, kind)  # refuses while any job (or shard) still writes there
+            notes.append(f"previous contents of {folder} moved to {move_aside(folder)}")
     created = not folder.exists()
     lock = OutputLock(folder, kind, lock_name(cfg))
     lock.acquire()
@@ -371,6 +372,14 @@ def guard_job(cfg: Any, kind: str, *, fresh: bool = False) -> Iterator[list[str]
         if created:  # a job refused or failed before writing anything leaves no empty folder behind
             with contextlib.suppress(OSError):
                 folder.rmdir()
+
+
+def _take_over_locks(folder: Path, kind: str) -> None:
+    """Remove every lock in ``folder`` whose job is gone; raise :class:`OutputBusyError` if one is alive."""
+    for lock_file in sorted(folder.glob(".augbench*.lock")):
+        held = OutputLock(folder, kind, lock_file.name)
+        held.acquire()  # raises for a live holder, takes a stale lock over
+        held.release()
 
 
 def _torchrun_follower() -> bool:

@@ -214,6 +214,29 @@ def test_a_rerun_with_another_config_is_refused_with_a_diff_and_fresh_moves_it_a
     assert sorted(p.name for p in out.glob("*.txt")) == ["img0_2.txt", "img1_2.txt", "img2_2.txt"]
 
 
+def test_fresh_never_moves_a_folder_of_foreign_files_or_one_in_use(tmp_path: Path, data: Path) -> None:
+    mine = tmp_path / "Pictures"
+    mine.mkdir()
+    (mine / "holiday.jpg").write_bytes(b"x")
+    with pytest.raises(ConfigError, match="did not write"):
+        run_job(GuardedJob(input_dir=str(data), out_dir=str(mine)), fresh=True)
+    assert (mine / "holiday.jpg").is_file()
+    out = tmp_path / "out"
+    run_job(GuardedJob(input_dir=str(data), out_dir=str(out)))
+    import socket
+
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:  # a shard of another run still writing
+        (out / ".augbench.part-0001-of-0002.lock").write_text(json.dumps({"pid": holder.pid,
+                                                                          "host": socket.gethostname()}))
+        with pytest.raises(OutputBusyError):
+            run_job(GuardedJob(input_dir=str(data), out_dir=str(out), n=3), fresh=True)
+        assert (out / "job.yaml").is_file()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_a_run_that_wrote_nothing_does_not_block_a_corrected_rerun(tmp_path: Path, data: Path) -> None:
     out = tmp_path / "out"
     RunFolder(out).write_job(GuardedJob(input_dir=str(data), out_dir=str(out), n=7))  # failed before any output
