@@ -9,7 +9,6 @@ in the shared worker with a progress bar and Cancel.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +16,8 @@ from PyQt5.QtCore import Qt, QTimer
 from PyQt5.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -29,7 +25,6 @@ from PyQt5.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
-    QSpinBox,
     QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
@@ -38,17 +33,17 @@ from PyQt5.QtWidgets import (
 )
 
 from augbench.augment.catalog import catalog, get_spec
-from augbench.augment.export import AugmentJob, read_mask
+from augbench.augment.export import read_mask
 from augbench.augment.pipeline import Step, load_pipeline, save_pipeline
 from augbench.augment.preview import PreviewRequest, PreviewSource, PreviewTile, compute_previews
 from augbench.core.dataset import DatasetInfo, Item, scan_dataset
 from augbench.core.errors import AugbenchError
 from augbench.core.imageio import read_image
-from augbench.core.jobs import save_job
 from augbench.core.paths import sample_dataset_dir
+from augbench.gui.augment_export import AugmentExportMixin
 from augbench.gui.augment_params import ParamEditor
 from augbench.gui.latest_only import LatestOnly
-from augbench.gui.widgets import ImageView, JobPanel
+from augbench.gui.widgets import ImageView
 from augbench.label.io import read_labels
 
 TAB_TITLE = "Augment"
@@ -56,7 +51,7 @@ N_PREVIEWS = 6
 STARTER = ("HorizontalFlip", "Affine", "RandomBrightnessContrast")
 
 
-class AugmentTab(QWidget):
+class AugmentTab(AugmentExportMixin, QWidget):
     """Pipeline builder + live preview grid + export."""
 
     def __init__(self, shell: Any = None) -> None:
@@ -187,67 +182,6 @@ class AugmentTab(QWidget):
         self.source_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         lay.addWidget(self.source_label)
         lay.addWidget(split, 1)
-
-    def _build_export_box(self) -> QGroupBox:
-        box = QGroupBox("Export")
-        form = QFormLayout(box)
-        out_row = QHBoxLayout()
-        self.out_edit = QLineEdit()
-        self.out_edit.setToolTip("Where the augmented copies go (a new folder; never inside the input folder)")
-        browse = QPushButton("…")
-        browse.setToolTip("Choose the output folder")
-        browse.clicked.connect(self._choose_output)
-        out_row.addWidget(self.out_edit, 1)
-        out_row.addWidget(browse)
-        form.addRow("output folder", out_row)
-        self.copies_spin = QSpinBox()
-        self.copies_spin.setRange(1, 10000)
-        self.copies_spin.setValue(3)
-        self.copies_spin.setToolTip("Augmented copies written per input image")
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 2**31 - 1)
-        self.seed_spin.setToolTip("Random seed: the same seed gives the same outputs, with any number of workers")
-        self.policy_combo = QComboBox()
-        self.policy_combo.addItem("keep image, empty label", "keep")
-        self.policy_combo.addItem("drop the image", "drop")
-        self.policy_combo.setToolTip("What to do with a copy whose boxes were all cropped away")
-        self.vis_spin = QDoubleSpinBox()
-        self.vis_spin.setRange(0.0, 1.0)
-        self.vis_spin.setSingleStep(0.05)
-        self.vis_spin.setValue(0.1)
-        self.vis_spin.setToolTip("A box keeping less than this fraction of its area after a transform is dropped")
-        self.vis_spin.valueChanged.connect(lambda _: self.schedule_preview())
-        self.orig_cb = QCheckBox("also copy the originals")
-        self.orig_cb.setToolTip("Write the unaugmented images (with their labels) next to the copies")
-        opts = QHBoxLayout()
-        for label, w in (("copies", self.copies_spin), ("seed", self.seed_spin)):
-            opts.addWidget(QLabel(label))
-            opts.addWidget(w, 1)
-        form.addRow(opts)
-        form.addRow("min box visibility", self.vis_spin)
-        form.addRow("if all boxes vanish", self.policy_combo)
-        form.addRow(self.orig_cb)
-        btns = QHBoxLayout()
-        self.export_btn = QPushButton("Export")
-        self.export_btn.setToolTip("Write the augmented copies with their labels (runs in the background; "
-                                   "a re-run resumes)")
-        self.export_btn.clicked.connect(self.export)
-        self.save_job_btn = QPushButton("Save job…")
-        self.save_job_btn.setToolTip("Save these settings as a job file for `augbench run JOB.yaml`")
-        self.save_job_btn.clicked.connect(self._save_job_dialog)
-        self.open_label_btn = QPushButton("Open in Label")
-        self.open_label_btn.setToolTip("Check the exported copies and their boxes in the Label tab")
-        self.open_label_btn.setEnabled(False)
-        self.open_label_btn.clicked.connect(self._open_output_in_label)
-        for b in (self.export_btn, self.save_job_btn, self.open_label_btn):
-            btns.addWidget(b)
-        form.addRow(btns)
-        self.panel = JobPanel(show_errors=True)
-        self.panel.succeeded.connect(self._on_export_done)
-        self.panel.stopped.connect(self._on_export_done)
-        self.panel.finished.connect(lambda: self.export_btn.setEnabled(True))
-        form.addRow(self.panel)
-        return box
 
     # ------------------------------------------------------------------ pipeline model
     def current_steps(self) -> list[Step]:
@@ -418,42 +352,6 @@ class AugmentTab(QWidget):
             msg = f"{n_in} boxes in; across {len(tiles)} previews: {clipped} clipped (orange), {dropped} dropped (red)"
             self.flags_label.setText(msg)
 
-    # ------------------------------------------------------------------ export
-    def build_job(self) -> AugmentJob:
-        if self.info is None:
-            raise AugbenchError("open a data set first")
-        if not self.order:
-            raise AugbenchError("tick at least one transform")
-        return AugmentJob(
-            input_dir=str(self.info.root), output_dir=self.out_edit.text().strip(),
-            steps=[s.to_dict() for s in self.current_steps()], copies=self.copies_spin.value(),
-            seed=self.seed_spin.value(), empty_policy=self.policy_combo.currentData(),
-            min_visibility=self.vis_spin.value(), include_originals=self.orig_cb.isChecked(),
-        )
-
-    def export(self) -> None:
-        try:
-            job = self.build_job()
-        except AugbenchError as exc:
-            self.panel.status.setText(f"error: {exc}")
-            return
-        self.export_btn.setEnabled(False)
-        self.open_label_btn.setEnabled(False)
-        self.panel.run(job=job)
-
-    def _on_export_done(self, result: Any) -> None:
-        self.open_label_btn.setEnabled(result is not None and bool(getattr(result, "outputs", None)))
-
-    def _open_output_in_label(self) -> None:
-        if self.shell is not None:
-            target = "label" if "label" in self.shell.tab_widgets else "augment"
-            self.shell.open_in_tab(target, self.out_edit.text())
-
-    def _choose_output(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Output folder", self.out_edit.text() or os.getcwd())
-        if path:
-            self.out_edit.setText(path)
-
     def load_pipeline_file(self, path: Path) -> None:
         try:
             self.set_steps(load_pipeline(path))
@@ -469,16 +367,6 @@ class AugmentTab(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, "Save pipeline", "pipeline.json", "JSON (*.json);;YAML (*.yaml)")
         if path:
             save_pipeline(self.current_steps(), path)
-
-    def _save_job_dialog(self) -> None:
-        try:
-            job = self.build_job()
-        except AugbenchError as exc:
-            self.panel.status.setText(f"error: {exc}")
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Save job", "augment_job.yaml", "YAML (*.yaml)")
-        if path:
-            save_job(job, path)
 
     def shutdown(self) -> None:
         """Cancel a running job; wait briefly (the window must close within two seconds)."""

@@ -78,3 +78,16 @@ def classification_data(root: Path, n_normal: int = 16, n_defect: int = 8) -> Pa
                 img[8:18, 8:18] = 230
             write_image(root / cls / f"{cls}_{i:03d}.png", img)
     return root
+
+
+def train_cyclegan(tab) -> None:
+    """Make the Synthesize tab's button train a CycleGAN (the job that imports triton), whatever its default engine."""
+    import dataclasses
+
+    make = tab.config
+
+    def config():
+        cfg = make()
+        return dataclasses.replace(cfg, engine="cyclegan") if getattr(cfg, "engine", "cyclegan") != "cyclegan" else cfg
+
+    tab.config = config

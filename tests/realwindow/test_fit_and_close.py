@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QApplication
-from rw_helpers import SCREEN, classification_data, click, grab_screen, on_screen, open_window
+from rw_helpers import SCREEN, classification_data, click, grab_screen, on_screen, open_window, train_cyclegan
 
 pytestmark = pytest.mark.gui
 
@@ -173,6 +173,7 @@ def test_close_during_synthesize_training(qtbot, qsettings, tmp_path: Path) -> N
     win.open_dataset(data)
     tab = win.show_tab("synthesize")
     _tiny(tab)
+    train_cyclegan(tab)
     tab.form.epochs.setValue(50)
     tab.form.out_dir.setText(str(tmp_path / "balanced"))
     seen: list[object] = []

@@ -17,7 +17,7 @@ import pytest
 import torch
 from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QGuiApplication
-from rw_helpers import classification_data, click, grab_screen, open_window, sample_copy
+from rw_helpers import classification_data, click, grab_screen, open_window, sample_copy, train_cyclegan
 
 pytestmark = pytest.mark.gui
 
@@ -184,6 +184,7 @@ def test_synthesize_tiny_balance_to_the_end(qtbot, qsettings, tmp_path: Path, sh
     win.open_dataset(data)
     tab = win.show_tab("synthesize")
     _tiny(tab)
+    train_cyclegan(tab)
     tab.form.epochs.setValue(1)
     tab.form.out_dir.setText(str(tmp_path / "balanced"))
     click(qtbot, tab.run_button)
