@@ -47,12 +47,14 @@ def subset_paths() -> tuple[list[Path], list[Path], list[str], list[str]]:
     return [root / i for i in sub["normal"]], [root / i for i in sub["defect"]], sub["normal"], sub["defect"]
 
 
-def record_cpu(out: Path, stage: str, cpu_s: float, wall_s: float, extra: dict[str, Any] | None = None) -> None:
+def record_cpu(out: Path, stage: str, cpu_s: float, wall_s: float, extra: dict[str, Any] | None = None,
+               accumulate: bool = True) -> None:
+    """Add this session's CPU/wall time to the stage (a resumed training adds up; a redone stage replaces)."""
     from augbench.core.atomic import atomic_write_json
 
     path = out / "cpu_times.json"
     data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    prev = data.get(stage, {})
+    prev = data.get(stage, {}) if accumulate else {}
     data[stage] = {"cpu_s": round(prev.get("cpu_s", 0.0) + cpu_s, 1), "wall_s": round(prev.get("wall_s", 0.0) + wall_s, 1),
                    "load": "2 shared cores: a style-decoder training ran on the other core", **(extra or {})}
     atomic_write_json(path, data)
@@ -134,7 +136,7 @@ def cmd_translate(out: Path) -> None:
                              "subset_seed": int(SUBSET), "checkpoint": str(ckpt_path), "epoch": ckpt.get("epoch"),
                              "mask": f"masks/{name.replace('.png', '_mask.png')}" if mask_u8 is not None else None})
     record_cpu(out, "cyclegan_translate", time.process_time() - c0, time.perf_counter() - w0,
-               {"images": len(normals)})
+               {"images": len(normals) - len(done)})
 
 
 def cmd_transplant(out: Path, n: int) -> None:
@@ -155,6 +157,8 @@ def cmd_transplant(out: Path, n: int) -> None:
     t_synth = time.perf_counter() - w1
     cpu_synth = time.process_time() - c1
     dest = out / "transplant"
+    if (dest / "manifest.jsonl").exists():  # a redo: same seed, same images; start the records afresh
+        (dest / "manifest.jsonl").unlink()
     run = RunFolder(dest)
     for k, (img, mask, prov) in enumerate(outs):
         name = f"defect/transplant_{k:04d}.png"
@@ -168,7 +172,7 @@ def cmd_transplant(out: Path, n: int) -> None:
                {"images": n, "extract_wall_s": round(t_extract, 2), "synth_wall_s": round(t_synth, 2),
                 "ms_per_image": round(1000 * t_synth / max(n, 1), 1),
                 "ms_per_image_cpu": round(1000 * cpu_synth / max(n, 1), 1), "polarity": chosen.get("polarity"),
-                "regions": region_summary(patches), "defects_without_region": len(skipped)})
+                "regions": region_summary(patches), "defects_without_region": len(skipped)}, accumulate=False)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -129,3 +129,23 @@ def test_copy_detector_is_a_fraction_of_changed_pixels() -> None:
     rep = detectors.DetectorReport(detectors.copy_score(x, faint), 1.0, 0.0, "pixels")
     assert rep.copies_input
     assert not detectors.DetectorReport(detectors.copy_score(x, crack), 1.0, 0.0, "pixels").copies_input
+
+
+def test_n_holdout_zero_holds_nothing_out_and_the_last_epoch_is_best(tmp_path: Path) -> None:
+    from gan_helpers import write_tiny_imagefolder
+
+    from augbench.gan.balance import BalanceConfig, run_balance
+    from augbench.gan.cyclegan_engine import split_holdout
+
+    paths = [Path(f"n{i}.png") for i in range(10)]
+    train, hold = split_holdout(paths, 0, 0)
+    assert hold == [] and train == paths  # the old code returned paths[:1]: a training image posing as held-out
+    train, hold = split_holdout(paths, 2, 0)
+    assert len(hold) == 2 and not set(hold) & set(train)
+    root = write_tiny_imagefolder(tmp_path / "ds", {"normal": 6, "defect": 2})
+    res = run_balance(BalanceConfig(dataset=str(root), out_dir=str(tmp_path / "o"), normal_class="normal",
+                                    defect_classes=("defect",), engine="cyclegan", size=32, ngf=8, n_blocks=1,
+                                    epochs=2, steps_per_epoch=1, n_holdout=0, sample_every=0, device="cpu",
+                                    quality_gate=False))
+    assert res.status == "completed" and res.metrics["best_epoch_defect"] == 2
+    _strict_json(tmp_path / "o" / "result.json")
