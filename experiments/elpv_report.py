@@ -35,16 +35,18 @@ def _manifest_rows(path: Path, seed: int | None = None) -> list[dict]:
     return [r for r in rows if seed is None or r.get("subset_seed") in (None, seed)]
 
 
-def _cv_auroc(X: np.ndarray, y: np.ndarray, seed: int = 0) -> float:
+def _cv_auroc(X: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int = 0) -> float:
+    """Out-of-fold AUROC with folds grouped by source image: two copies made from one image never sit on both
+    sides of a fold (the probe would then recognise the sibling, not a synthetic cue)."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedGroupKFold
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     from augbench.classify.metrics import auroc
 
     oof = np.zeros(len(y))
-    for tr, te in StratifiedKFold(5, shuffle=True, random_state=seed).split(X, y):
+    for tr, te in StratifiedGroupKFold(5, shuffle=True, random_state=seed).split(X, y, groups):
         m = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=5000)).fit(X[tr], y[tr])
         oof[te] = m.predict_proba(X[te])[:, 1]
     return auroc(y, oof)
@@ -69,24 +71,31 @@ def stage_probe(run: Path, seeds: list[int], cyclegan: str) -> None:
     train_ids = split["subsets"][str(seed)]["defect"]
     train_imgs = [read_image(root / i, mode="gray") for i in train_ids]
     pipe = classic_pipeline(224)
-    engines: dict[str, np.ndarray] = {
-        "real training defects (reference)": feats(train_imgs),
-        "augmented copies": feats([augmented_copy(pipe, im, Path(i).name, seed, c)
-                                   for c in range(2) for i, im in zip(train_ids, train_imgs)]),
+    # (features, group = the real image each one was made from: its background normal for generated images)
+    engines: dict[str, tuple[np.ndarray, list[str]]] = {
+        "real training defects (reference)": (feats(train_imgs), list(train_ids)),
+        "augmented copies": (feats([augmented_copy(pipe, im, Path(i).name, seed, c)
+                                    for c in range(2) for i, im in zip(train_ids, train_imgs)]), list(train_ids) * 2),
     }
     rows = _manifest_rows(run / "transplant" / "manifest.jsonl", seed)
     if rows:
-        engines["transplant"] = feats([read_image(run / "transplant" / r["file"], mode="gray") for r in rows])
+        engines["transplant"] = (feats([read_image(run / "transplant" / r["file"], mode="gray") for r in rows]),
+                                 [r["source"] for r in rows])
     if cyclegan:
         crow = _manifest_rows(Path(cyclegan), seed)
         if crow:
-            engines["cyclegan"] = feats([read_image(Path(cyclegan).parent / r["file"], mode="gray") for r in crow])
+            engines["cyclegan"] = (feats([read_image(Path(cyclegan).parent / r["file"], mode="gray") for r in crow]),
+                                   [str(r.get("source", i)) for i, r in enumerate(crow)])
     out = {}
-    for name, X in engines.items():
+    real_groups = [f"oracle:{i}" for i in split["oracle_pool"]["defect"]]
+    for name, (X, groups) in engines.items():
         y = np.r_[np.zeros(len(real)), np.ones(len(X))].astype(int)
-        out[name] = {"auroc": round(_cv_auroc(np.vstack([real, X]), y), 4), "n_real": len(real), "n_other": len(X)}
+        g = np.array(real_groups + [f"src:{x}" for x in groups])
+        out[name] = {"auroc": round(_cv_auroc(np.vstack([real, X]), y, g), 4), "n_real": len(real), "n_other": len(X),
+                     "groups_other": len(set(groups))}
         print(f"shortcut probe, oracle real defects vs {name}: AUROC {out[name]['auroc']:.3f}", flush=True)
     (run / "probe.json").write_text(json.dumps({"seed": seed, "real": "oracle pool (300 unseen real defects)",
+                                                "cv": "5-fold, stratified, grouped by source image",
                                                 "engines": out}, indent=1) + "\n")
     from elpv_study import _timing
 
