@@ -70,7 +70,7 @@ def gan_config(budget: float):
                      batch_passes=True, sample_every=0, seed=0, device="cpu")
 
 
-def cmd_train(out: Path, budget: float) -> None:
+def cmd_train(out: Path, budget: float, reset_mask: bool = False) -> None:
     import torch
 
     from augbench.core.progress import Progress
@@ -93,7 +93,15 @@ def cmd_train(out: Path, budget: float) -> None:
                       preview=make_previewer(hold_t[:4]),
                       extra={"normals": [str(p) for p in train_a], "holdout": [str(p) for p in hold_a],
                              "defects": [str(p) for p in defects], "subset_seed": int(SUBSET)})
-    trainer.resume()
+    if trainer.resume() and reset_mask:
+        # The first 4 epochs ran with a plain L1 mask penalty and collapsed to the identity (mask area 0.4 %);
+        # the hinge penalty (mask_target) continues from there with the mask logits' bias reset to 0.
+        import torch as _t
+
+        with _t.no_grad():
+            for g in (trainer.model.G_AB, trainer.model.G_BA):
+                g.trunk.model[-1].bias[-1] = 0.0
+        print("mask bias reset", flush=True)
 
     def progress(p: Progress) -> None:
         if p.stage == "epoch" or p.done % 50 == 0:
@@ -181,10 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("out", type=Path)
     ap.add_argument("--budget", type=float, default=2700.0, help="CycleGAN training budget in seconds")
     ap.add_argument("--n", type=int, default=600, help="transplant images to write")
+    ap.add_argument("--reset-mask-bias", action="store_true", help="on resume: attention mask bias back to 0")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.stage == "train":
-        cmd_train(args.out, args.budget)
+        cmd_train(args.out, args.budget, args.reset_mask_bias)
     elif args.stage == "translate":
         cmd_translate(args.out)
     elif args.stage == "transplant":

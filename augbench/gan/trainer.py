@@ -171,10 +171,17 @@ class Trainer:
             s.planned_epochs = max(s.epoch, min(self.cfg.epochs, fit))
 
     def _is_better(self, value: Any) -> bool:
-        """Does this epoch become ``best``? A finite metric beats a missing one; with no finite metric
-        at all (too few held-out images for KID), the latest epoch is the best there is."""
+        """Does this epoch become ``best``? An epoch the detectors flag (copies its input, collapsed) never
+        beats one they do not, whatever its KID (an identity map is close to the normals, and on aligned
+        cells normals are close to defects); among equals a finite metric beats a missing one, and with
+        no finite metric at all (too few held-out images for KID) the latest epoch is the best there is."""
         if self.evaluate is None or not self.state.best:
             return True
+        row = self.state.history[-1] if self.state.history else {}
+        flagged_now = bool(row.get("copies_input") or row.get("collapsed"))
+        flagged_best = bool(self.state.best.get("flagged"))
+        if flagged_now != flagged_best:  # a copy or a collapse never replaces a working epoch, and vice versa
+            return flagged_best
         old = _finite(self.state.best.get(self.select_key))
         new = _finite(value)
         if new is None:
@@ -224,7 +231,8 @@ class Trainer:
             row = json_safe(row)  # NaN/inf -> None: history.json and result.json stay JSON
             s.history.append(row)
             if self._is_better(row.get(self.select_key)):
-                s.best = {"epoch": s.epoch, self.select_key: row.get(self.select_key)}
+                s.best = {"epoch": s.epoch, self.select_key: row.get(self.select_key),
+                          "flagged": bool(row.get("copies_input") or row.get("collapsed"))}
                 nets = {k: self.model.nets[k].state_dict() for k in ("G_AB", "G_BA")}
                 save_checkpoint(self.best_path, {"config": dataclasses.asdict(cfg), "epoch": s.epoch,
                                                  "metrics": row, "extra": self.extra, "nets": nets})

@@ -149,3 +149,22 @@ def test_n_holdout_zero_holds_nothing_out_and_the_last_epoch_is_best(tmp_path: P
                                     quality_gate=False))
     assert res.status == "completed" and res.metrics["best_epoch_defect"] == 2
     _strict_json(tmp_path / "o" / "result.json")
+
+
+def test_an_epoch_that_copies_its_input_is_never_chosen_over_one_that_does_not(tmp_path: Path) -> None:
+    rows = iter([{"kid": 0.5, "copies_input": False}, {"kid": 0.01, "copies_input": True},
+                 {"kid": 0.4, "copies_input": False}])
+    t = Trainer(GanConfig(**{**TINY, "epochs": 3, "steps_per_epoch": 1}), _data(), tmp_path,
+                evaluate=lambda model, epoch: next(rows))
+    assert t.fit().best["epoch"] == 3  # epoch 2 has the lowest KID but is an identity map
+
+
+def test_attention_mask_penalty_is_a_hinge_above_the_target_area() -> None:
+    model = CycleGAN(GanConfig(**{**TINY, "generator": "attention", "mask_target": 0.5, "lambda_mask": 100.0}))
+    g = model.G_AB.trunk.model[-1]
+    with torch.no_grad():
+        g.weight.zero_()
+        g.bias[1] = 0.0  # mask 0.5 everywhere: exactly at the target, so the penalty is 0
+    data = _data()
+    losses = model.train_step([data.batch(0, 0, 1, stream=k) for k in range(2)], 1)
+    assert 0.0 < losses["mask"] < 1.0 and losses["G"] < 100  # a plain L1 (x100) would add ~25 to G
