@@ -29,11 +29,9 @@ from augbench.core.errors import AugbenchError
 from augbench.gan.balance import BalanceConfig
 from augbench.gan.planner import plan_balance
 
-ENGINES = [("transplant: paste real defects into normals (no training, seconds)", "transplant"),
-           ("CycleGAN: train a normal -> defect translator (minutes to hours)", "cyclegan")]
-BLENDS = [("ratio: multiply by the defect's darkening (EL, X-ray)", "ratio"),
-          ("mixed gradients (seamless clone)", "mixed"), ("normal gradients (seamless clone)", "normal"),
-          ("alpha: the defect's pixels, feathered", "alpha")]
+ENGINES = [("transplant (no training)", "transplant"), ("CycleGAN (trains first)", "cyclegan")]
+BLENDS = [("ratio (darkening)", "ratio"), ("mixed gradients", "mixed"), ("normal gradients", "normal"),
+          ("alpha (pixels)", "alpha")]
 TARGETS = [("fill each defect class to the normal count", "fill_to_normal"),
            ("fill each defect class to N images", "fill_to"),
            ("fill each defect class to x % of normal", "percent_of_normal")]
@@ -73,8 +71,8 @@ class SynthForm(QWidget):
             self.engine.addItem(text, key)
         self.work_dir = QLineEdit()
         self.work_dir.setPlaceholderText("work folder (default: <output>_gan)")
-        self.fresh = QCheckBox("start fresh (move the previous run's folders aside)")
-        self.gate = QCheckBox("realism gate before writing (recommended)")
+        self.fresh = QCheckBox("start fresh")
+        self.gate = QCheckBox("realism gate")
         self.gate.setChecked(True)
         self.gate_n = QSpinBox()
         self.gate_n.setRange(2, 1000)
@@ -91,8 +89,8 @@ class SynthForm(QWidget):
         self.max_angle.setRange(0, 180)
         self.max_angle.setValue(10)
         self.max_angle.setSuffix(" °")
-        self.rot90 = QCheckBox("allow 90-degree turns (round or square objects without bus bars)")
-        self.avoid_bars = QCheckBox("keep defects off bus bars")
+        self.rot90 = QCheckBox("90-degree turns")
+        self.avoid_bars = QCheckBox("keep off bus bars")
         self.patches = QSpinBox()
         self.patches.setRange(1, 16)
         self.patches.setValue(2)
@@ -105,10 +103,10 @@ class SynthForm(QWidget):
         self.plan_label.setWordWrap(True)
         self.plan_label.setTextFormat(Qt.RichText)
 
-        self.native = QCheckBox("native resolution: train on crops, translate whole images")
+        self.native = QCheckBox("native resolution")
         self.generator = QComboBox()
-        self.generator.addItem("attention: changes only where its mask is on", "attention")
-        self.generator.addItem("ResNet (reference): may re-texture the whole image", "resnet")
+        self.generator.addItem("attention (local change)", "attention")
+        self.generator.addItem("ResNet (reference)", "resnet")
         adv = QGroupBox("CycleGAN: network and training")
         self.cyclegan_group = adv
         self.ngf = QSpinBox()
@@ -199,22 +197,26 @@ class SynthForm(QWidget):
                           "never inside the data set",
             self.work_dir: "where checkpoints, samples and history.json go (default: <output>_gan); "
                            "a re-run resumes from here",
-            self.fresh: "tick after changing settings: the previous output and work folders are moved aside "
-                        "(never deleted) and the run starts from scratch",
-            self.gate: "before anything is written, a probe batch must look like real defects (KID against real-"
-                       "vs-real and the untouched normals), have real-image texture (not noise), differ from its "
-                       "source (not a copy) and not duplicate a training defect",
+            self.fresh: "start fresh: tick after changing settings; the previous output, report and work "
+                        "folders are moved aside (never deleted) and the run starts from scratch",
+            self.gate: "realism gate (recommended): before anything is written, a probe batch must look like "
+                       "real defects (KID against real-vs-real and the untouched normals), have real-image texture "
+                       "(not noise), differ from its source (not a copy) and not duplicate a training defect",
             self.gate_n: "how many outputs the realism gate judges before the full run",
-            self.blend: "how a defect region is blended into the new image",
+            self.blend: "how a defect region is blended in: ratio multiplies the new image by the defect's "
+                        "darkening (EL, X-ray); mixed/normal gradients are seamless clones (thin lines keep, large "
+                        "dark areas fade); alpha pastes the defect's pixels with a feathered edge",
             self.polarity: "whether defects are darker or brighter than the object (auto decides from the data)",
             self.max_angle: "each pasted region is turned by a random angle up to this",
-            self.rot90: "also turn regions by 90 degrees; wrong for cells with bus bars in one direction",
+            self.rot90: "also turn regions by 90 degrees: only for round or square objects without bus bars "
+                        "running one way",
             self.avoid_bars: "do not paste over the object's dark full-length lines (bus bars) when there is room",
             self.patches: "how many regions of one defect image are pasted into each output",
             self.resolution: "training crop size in pixels (whole images at this size unless native is ticked)",
-            self.native: "hold images at their own size, train on random crops and translate whole images: thin "
-                         "defects keep their width",
-            self.generator: "attention: output = input + mask x change, with a sparsity penalty on the mask",
+            self.native: "native resolution: hold images at their own size, train on random crops and "
+                         "translate whole images, so thin defects keep their width",
+            self.generator: "attention: output = input + mask x change, with a sparsity penalty on the mask "
+                            "(changes stay local); ResNet: the reference generator, may re-texture everything",
             self.epochs: "maximum epochs per defect class (the time budget may stop earlier)",
             self.budget_min: "training time per defect class; the epoch plan shrinks to fit",
             self.ngf: "generator width (more = slower, more capacity)",

@@ -20,11 +20,14 @@ class SynthMonitor(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.losses = LineChart(title="losses (per step)")
-        self.kid = LineChart(title="KID per epoch (lower: closer to real defects)")
-        self.copy = LineChart(title="pixels changed (fraction; ~0: copies its input)")
-        self.diversity = LineChart(title="diversity (outputs / inputs; ~0: collapse)")
-        for chart in (self.kid, self.copy, self.diversity):
+        self.kid = LineChart(title="KID")
+        self.copy = LineChart(title="pixels changed")
+        self.diversity = LineChart(title="diversity")
+        for chart, tip in ((self.kid, "KID per epoch between generated and real defects (lower: closer)"),
+                           (self.copy, "fraction of pixels the generator changed per epoch (~0: copies its input)"),
+                           (self.diversity, "pairwise distance of outputs / of inputs per epoch (~0: collapse)")):
             chart.setMinimumHeight(120)
+            chart.setToolTip(tip)
         self.preview = ImageView(min_size=160)
         self.preview.setToolTip("training: held-out normal | generated defect | reconstruction; "
                                 "preview: outputs, then the same outputs with their masks in red")
