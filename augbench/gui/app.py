@@ -368,11 +368,9 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def _close_when_idle(self) -> None:
-        if not self.running_panels():
-            self._shutdown_tabs()
-            app = QApplication.instance()
-            if app is not None and app.quitOnLastWindowClosed():
-                app.quit()
+        """The last slow job stopped: close for real (the application quits as for any last window)."""
+        if not self.running_panels() and not self.isVisible():
+            self.close()
 
     def _shutdown_tabs(self) -> None:
         for w in self.tab_widgets.values():

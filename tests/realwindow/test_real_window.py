@@ -213,3 +213,44 @@ def test_benchmark_tiny_run_to_the_end(qtbot, qsettings, tmp_path: Path, shots: 
     assert tab.table.rowCount() == 2 and len(tab.bars.values) == 2
     assert tab.confusion.has_image()
     grab_screen(shots / "real_benchmark.png")
+
+
+SLOW_JOB_SCRIPT = r"""
+import sys, time
+from pathlib import Path
+from PyQt5.QtCore import QTimer
+from augbench.gui import app as A
+
+marker = Path(sys.argv[1])
+shown = A.MainWindow.show
+
+def slow(progress, cancel):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 3.0:  # a step that ignores cancel for 3 s
+        time.sleep(0.05)
+    marker.write_text("job ended")
+    cancel.check()
+
+def drive(win):
+    win.tab("augment").panel.run(fn=slow)
+    QTimer.singleShot(300, win.close)
+
+def show(self):
+    shown(self)
+    QTimer.singleShot(0, lambda: drive(self))
+
+A.MainWindow.show = show
+code = A.main(["augbench-gui"])
+Path(sys.argv[2]).write_text(str(code))
+"""
+
+
+def test_a_job_slower_than_the_close_budget_hides_the_window_then_the_app_quits(tmp_path: Path) -> None:
+    """The window goes at once; the process waits for the job's safe point, then exits cleanly (no abort)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="xcb", XDG_CONFIG_HOME=str(tmp_path / "config"))
+    marker, code = tmp_path / "marker", tmp_path / "code"
+    proc = subprocess.run([sys.executable, "-c", SLOW_JOB_SCRIPT, str(marker), str(code)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert marker.read_text() == "job ended" and code.read_text() == "0"
+    assert "Destroyed while thread" not in proc.stderr
