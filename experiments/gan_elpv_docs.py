@@ -108,7 +108,8 @@ def write_docs(out: Path, docs: Path) -> list[Path]:
     if hist_file.exists():
         hist = json.loads(hist_file.read_text(encoding="utf-8"))
         written.append(plot_history(hist["history"], docs / "gan_elpv_curves.png",
-                                    "ELPV 300 px cells, 96 px crops, attention CycleGAN (CC BY-NC-SA 4.0 data)"))
+                                    "ELPV 300 px cells, 96 px crops, attention CycleGAN (CC BY-NC-SA 4.0 data); "
+                                    "dotted: the chosen epoch", best_epoch=hist["best"].get("epoch")))
         metrics.update({"best": hist["best"], "planned_epochs": hist.get("planned_epochs"),
                         "history": hist["history"]})
     cpu = out / "cpu_times.json"

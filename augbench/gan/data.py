@@ -69,7 +69,7 @@ def load_folder(paths: Sequence[Path], channels: int, size: int, whiten_mode: Wh
 
 def to_tensor(batch: np.ndarray) -> torch.Tensor:
     """NxHxWxC uint8 -> NxCxHxW float in [-1, 1]."""
-    t = torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2).float()
+    t = torch.from_numpy(np.require(batch, requirements=["C", "W"])).permute(0, 3, 1, 2).float()  # PIL arrays are read-only
     return t / 127.5 - 1.0
 
 

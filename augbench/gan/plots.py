@@ -12,9 +12,11 @@ def _num(v: Any) -> float:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else float("nan")
 
 
-def plot_history(history: Sequence[dict[str, Any]], out_png: str | Path, title: str = "") -> Path:
+def plot_history(history: Sequence[dict[str, Any]], out_png: str | Path, title: str = "",
+                 best_epoch: int | None = None) -> Path:
     """Four panels: mean losses per epoch, then KID, pixels changed and diversity, each on its own axis
-    (their scales differ by orders of magnitude); the chosen (lowest-KID) epoch is dotted."""
+    (their scales differ by orders of magnitude); the chosen epoch (``best_epoch``, else the lowest KID)
+    is dotted."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -31,7 +33,7 @@ def plot_history(history: Sequence[dict[str, Any]], out_png: str | Path, title: 
     ax1.set_title("losses")
     ax1.legend(fontsize=7, ncol=2)
     kids = [h for h in history if _num(h.get("kid")) == _num(h.get("kid"))]
-    best = min(kids, key=lambda h: h["kid"])["epoch"] if kids else None
+    best = best_epoch if best_epoch is not None else (min(kids, key=lambda h: h["kid"])["epoch"] if kids else None)
     for ax, key, label, color in ((axes[1], "kid", "KID vs real defects (lower is better)", "C3"),
                                   (axes[2], "copy", "fraction of pixels changed", "C0"),
                                   (axes[3], "diversity", "diversity (outputs / inputs)", "C2")):

@@ -5,16 +5,21 @@ only looked for identity maps and collapse. This gate asks three questions of
 a probe batch before anything is written, each against a reference the data
 itself provides, so no magic number has to fit every data set:
 
-1. **Closer to the defects than doing nothing?** KID(generated, real defects)
-   is placed on a scale where 0 is the KID between two random halves of the
-   real defects (real-vs-real) and 1 is the KID of the untouched normals
-   (the sources) to the defects: ``realism = (KID_gen - KID_rr) / (KID_src - KID_rr)``.
-   It passes below ``max_realism`` (0.9): the outputs moved at least a tenth
-   of the way from normals toward real defects. Noise lands far above 1.
+1. **No farther from the defects than doing nothing?** KID(generated, real
+   defects) is placed on a scale where 0 is the KID between two random halves
+   of the real defects (real-vs-real) and 1 is the KID of the untouched
+   normals (the outputs' own sources) to the defects:
+   ``realism = (KID_gen - KID_rr) / (KID_src - KID_rr)``. It passes up to
+   ``max_realism`` (1.5). Noise lands far above (8 on ELPV), real held-out
+   defects below 1. Why not demand < 1: on aligned cells a small local defect
+   barely moves ImageNet features (ELPV transplants: 1.03 on 64 outputs, 0.87
+   on 32, i.e. inside the KID noise), so "closer than the normals" cannot be
+   certified by KID; this gate stops garbage, the Benchmark tab measures use.
 2. **Texture like the data?** The median high-frequency energy (variance of
-   the Laplacian) of the outputs over that of real images. Pure noise is
-   tens of times the real value, a blurred mush a small fraction; it passes
-   within [1/``texture_band``, ``texture_band``].
+   the Laplacian) of the outputs over that of their sources (of the real
+   defects when sources are unknown). Pure noise is thousands of times the
+   real value, a blurred mush a small fraction; it passes within
+   [1/``texture_band``, ``texture_band``].
 3. **Not a copy?** The median fraction of pixels changed against each
    output's own source (:func:`augbench.gan.detectors.changed_fraction`):
    below ``COPY_THRESHOLD`` the generator returned its input. And no output
@@ -37,7 +42,7 @@ from augbench.core.errors import AugbenchError
 from augbench.gan import detectors
 from augbench.gan.regions import grey
 
-MAX_REALISM = 0.9
+MAX_REALISM = 1.5
 TEXTURE_BAND = 4.0
 DUPLICATE_TAU = 0.01  # mean |a - b| below 1 % of the range: the same image
 
@@ -153,7 +158,8 @@ def _realism(generated: Sequence[np.ndarray], real: list[np.ndarray], srcs: list
 def _texture_copy_duplicates(generated: Sequence[np.ndarray], real: list[np.ndarray],
                              sources: Sequence[np.ndarray | None] | None, texture_band: float) -> list[Check]:
     checks: list[Check] = []
-    tex_real = float(np.median([texture_energy(im) for im in real]))
+    known = [src for src in (sources or []) if src is not None]
+    tex_real = float(np.median([texture_energy(im) for im in (known or real)]))
     tex_gen = float(np.median([texture_energy(im) for im in generated]))
     ratio = tex_gen / max(tex_real, 1e-6)
     checks.append(Check("texture", ratio, bool(1 / texture_band <= ratio <= texture_band),
