@@ -70,7 +70,7 @@ def gan_config(budget: float):
                      batch_passes=True, sample_every=0, seed=0, device="cpu")
 
 
-def cmd_train(out: Path, budget: float, reset_mask: bool = False) -> None:
+def cmd_train(out: Path, budget: float, reset_mask: bool = False, defect_crops: bool = False) -> None:
     import torch
 
     from augbench.core.progress import Progress
@@ -86,10 +86,19 @@ def cmd_train(out: Path, budget: float, reset_mask: bool = False) -> None:
     a, _, _ = load_folder(train_a, 1, FULL)
     b, _, _ = load_folder(defects, 1, FULL)
     hold, _, _ = load_folder(hold_a, 1, FULL)
-    work = out / "cyclegan_work"
+    work = out / ("cyclegan_focus_work" if defect_crops else "cyclegan_work")
     hold_t = to_tensor(hold)
     evaluate = make_evaluator(hold_t, to_tensor(b), work, "lite0", seed=0)
-    trainer = Trainer(cfg, UnpairedData(a, b, CROP, seed=0), work, evaluate=evaluate,
+    focus = None
+    if defect_crops:  # domain-B crops centred on the defects the transplant engine finds (see the docs)
+        from augbench.core.imageio import read_image
+        from augbench.gan.data import focus_indices
+        from augbench.gan.regions import defect_masks, extract_defect_regions
+
+        defs = [read_image(p, "auto") for p in defects]
+        patches = extract_defect_regions(defs, [read_image(p, "auto") for p in train_a])
+        focus = focus_indices(defect_masks(patches, len(defs)), FULL)
+    trainer = Trainer(cfg, UnpairedData(a, b, CROP, seed=0, b_focus=focus), work, evaluate=evaluate,
                       preview=make_previewer(hold_t[:4]),
                       extra={"normals": [str(p) for p in train_a], "holdout": [str(p) for p in hold_a],
                              "defects": [str(p) for p in defects], "subset_seed": int(SUBSET)})
@@ -109,7 +118,8 @@ def cmd_train(out: Path, budget: float, reset_mask: bool = False) -> None:
 
     c0, w0 = time.process_time(), time.perf_counter()
     state = trainer.fit(progress)
-    record_cpu(out, "cyclegan_train", time.process_time() - c0, time.perf_counter() - w0,
+    record_cpu(out, "cyclegan_focus_train" if defect_crops else "cyclegan_train", time.process_time() - c0,
+               time.perf_counter() - w0,
                {"epochs": state.epoch, "steps": state.global_step, "best": state.best})
 
 
@@ -190,10 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budget", type=float, default=2700.0, help="CycleGAN training budget in seconds")
     ap.add_argument("--n", type=int, default=600, help="transplant images to write")
     ap.add_argument("--reset-mask-bias", action="store_true", help="on resume: attention mask bias back to 0")
+    ap.add_argument("--defect-crops", action="store_true",
+                    help="centre most defect crops on a defect (a separate run in OUT/cyclegan_focus_work)")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.stage == "train":
-        cmd_train(args.out, args.budget, args.reset_mask_bias)
+        cmd_train(args.out, args.budget, args.reset_mask_bias, args.defect_crops)
     elif args.stage == "translate":
         cmd_translate(args.out)
     elif args.stage == "transplant":

@@ -65,6 +65,7 @@ class BalanceConfig:
     native: bool = False  # hold whole images at their own size, train on crops, translate whole images
     generator: str = field(default="attention", metadata={"choices": ["resnet", "attention"]})
     lambda_mask: float = field(default=0.5, metadata={"range": (0.0, None)})
+    defect_crops: bool = True  # centre most defect-domain crops on a defect (regions as the transplant finds them)
     channels: int = field(default=0, metadata={"choices": [0, 1, 3]})  # 0: grey if every checked image is grey
     ngf: int = field(default=32, metadata={"range": (4, 256)})
     n_blocks: int = field(default=6, metadata={"range": (0, 32)})
@@ -293,8 +294,17 @@ def _cyclegan(cfg: BalanceConfig, plan: ClassPlan, normals: list[Loaded], defect
     from augbench.gan.cyclegan_engine import generate_cyclegan, native_size, train_translator
 
     full = native_size(normals + defects) if cfg.native else 0
+    masks = None
+    if cfg.defect_crops and full:  # crops much smaller than the image: aim them at the defects
+        from augbench.gan.engines import defect_hints
+        from augbench.gan.regions import defect_masks, extract_defect_regions
+
+        hint_masks, boxes = defect_hints(defects)
+        patches = extract_defect_regions([d.image for d in defects], [n.image for n in normals[:cfg.max_reference_normals]],
+                                         masks=hint_masks, boxes=boxes, polarity=cfg.polarity)
+        masks = defect_masks(patches, len(defects))
     summary = train_translator(cfg, plan.name, [n.path for n in normals], [d.path for d in defects], channels, full,
-                               progress, cancel)
+                               progress, cancel, b_masks=masks)
     if on_trained is not None:
         on_trained(summary)
     written, extra = generate_cyclegan(cfg, plan, normals, defects, Path(summary["checkpoint"]), out_cls, run,

@@ -16,7 +16,7 @@ import numpy as np
 
 from augbench.core.progress import CancelToken, Progress, ProgressFn
 from augbench.core.runfolder import RunFolder
-from augbench.gan.data import UnpairedData, load_folder, load_image, to_tensor, to_uint8
+from augbench.gan.data import UnpairedData, focus_indices, load_folder, load_image, to_tensor, to_uint8
 from augbench.gan.engines import Loaded, chunks, gate_or_raise, out_name, resize_to, write_output
 from augbench.gan.monitor import make_evaluator, make_previewer
 from augbench.gan.planner import ClassPlan
@@ -48,7 +48,8 @@ def native_size(images: list[Loaded], multiple: int = 4) -> int:
 
 
 def train_translator(cfg: BalanceConfig, cls: str, normals: list[Path], defects: list[Path], channels: int,
-                     full_size: int, progress: ProgressFn, cancel: CancelToken) -> dict[str, Any]:
+                     full_size: int, progress: ProgressFn, cancel: CancelToken,
+                     b_masks: list[np.ndarray | None] | None = None) -> dict[str, Any]:
     """Train (or resume) the translator for one class; returns its summary (best epoch, KID, history)."""
     work = cfg.resolved_work_dir / cls
     gcfg = cfg.gan_config(channels, full_size)
@@ -63,7 +64,9 @@ def train_translator(cfg: BalanceConfig, cls: str, normals: list[Path], defects:
         hold_t = to_tensor(hold)
         evaluate = make_evaluator(hold_t, to_tensor(real_b), work, cfg.kid_features, seed=cfg.seed)
         preview = make_previewer(hold_t[:4])
-    trainer = Trainer(gcfg, UnpairedData(a, b, cfg.size, seed=cfg.seed), work, evaluate=evaluate, preview=preview,
+    focus = focus_indices(b_masks, load) if b_masks is not None and len(b_masks) == len(b) else None
+    data = UnpairedData(a, b, cfg.size, seed=cfg.seed, b_focus=focus)
+    trainer = Trainer(gcfg, data, work, evaluate=evaluate, preview=preview,
                       extra={"class": cls, "normals": [str(p) for p in train_a], "holdout": [str(p) for p in hold_a],
                              "defects": [str(p) for p in defects], "whiten": cfg.whiten})
     resumed = trainer.resume()

@@ -88,6 +88,12 @@ class UnpairedData:
     crop_size: int
     flip: bool = True
     seed: int = 0
+    # Defect-aware crops: per B image, flat pixel indices (at the stored size) of its defect. A random
+    # crop of a defect cell usually holds no defect, and a discriminator that cannot tell "defect crop"
+    # from "normal crop" lets the generator settle on the identity (the ELPV run); with ``b_focus`` a
+    # B crop is centred on a defect pixel with probability ``focus_p``.
+    b_focus: list[np.ndarray] | None = None
+    focus_p: float = 0.8
 
     def __post_init__(self) -> None:
         if len(self.a) == 0 or len(self.b) == 0:
@@ -96,11 +102,15 @@ class UnpairedData:
     def steps_per_epoch(self, batch_size: int) -> int:
         return max(1, math.ceil(len(self.a) / batch_size))
 
-    def _augment(self, img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def _augment(self, img: np.ndarray, rng: np.random.Generator, focus: np.ndarray | None = None) -> np.ndarray:
         h, w = img.shape[:2]
         c = self.crop_size
-        y = int(rng.integers(0, h - c + 1)) if h > c else 0
-        x = int(rng.integers(0, w - c + 1)) if w > c else 0
+        if focus is not None and len(focus) and rng.random() < self.focus_p:
+            cy, cx = divmod(int(focus[int(rng.integers(0, len(focus)))]), w)
+            y, x = min(max(cy - c // 2, 0), max(h - c, 0)), min(max(cx - c // 2, 0), max(w - c, 0))
+        else:
+            y = int(rng.integers(0, h - c + 1)) if h > c else 0
+            x = int(rng.integers(0, w - c + 1)) if w > c else 0
         img = img[y:y + c, x:x + c]
         if self.flip and rng.random() < 0.5:
             img = img[:, ::-1]
@@ -116,5 +126,18 @@ class UnpairedData:
             idx = list(rng.integers(0, len(self.a), batch_size))
         jdx = list(rng.integers(0, len(self.b), batch_size))
         a = np.stack([self._augment(self.a[i], rng) for i in idx])
-        b = np.stack([self._augment(self.b[j], rng) for j in jdx])
+        focus = self.b_focus
+        b = np.stack([self._augment(self.b[j], rng, focus[j] if focus is not None else None) for j in jdx])
         return to_tensor(a), to_tensor(b)
+
+
+def focus_indices(masks: Sequence[np.ndarray | None], size: int) -> list[np.ndarray]:
+    """Flat defect-pixel indices of each mask resized to ``size`` x ``size`` (empty where no mask)."""
+    out = []
+    for m in masks:
+        if m is None or not np.any(m):
+            out.append(np.zeros(0, np.int64))
+            continue
+        small = cv2.resize((m > 0).astype(np.uint8), (size, size), interpolation=cv2.INTER_NEAREST)
+        out.append(np.flatnonzero(small).astype(np.int64))
+    return out

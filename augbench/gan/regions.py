@@ -377,3 +377,14 @@ def object_mask(img: np.ndarray, fraction: float = 0.35, erode: int = 3) -> np.n
     if erode > 0:
         m = cv2.erode(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * erode + 1,) * 2))
     return m > 0
+
+
+def defect_masks(patches: list[DefectPatch], n_images: int) -> list[np.ndarray | None]:
+    """Each source image's defect pixels (bool, full size) from its patches; None where it has none."""
+    out: list[np.ndarray | None] = [None] * n_images
+    for p in patches:
+        if out[p.source] is None:
+            out[p.source] = np.zeros(p.image_size, bool)
+        x0, y0, x1, y1 = p.box
+        out[p.source][y0:y1, x0:x1] |= p.mask > 0  # type: ignore[index]
+    return out

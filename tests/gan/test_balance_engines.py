@@ -165,3 +165,21 @@ def test_cli_gan_transplant_and_balance_engine_override(tmp_path: Path) -> None:
     job["defect_classes"] = ["nope"]
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump({**job, "out_dir": str(tmp_path / "c")}))
     assert main(["balance", str(tmp_path / "bad.yaml")]) == 2
+
+
+def test_native_cyclegan_writes_whole_images_at_source_size_with_attention_masks(tmp_path: Path) -> None:
+    root = write_cells(tmp_path / "ds", {"normal": 8, "defect": 3}, ext=".jpg")
+    res = run_balance(BalanceConfig(dataset=str(root), out_dir=str(tmp_path / "o"), normal_class="normal",
+                                    defect_classes=("defect",), engine="cyclegan", native=True, size=32, ngf=8,
+                                    n_blocks=1, epochs=1, steps_per_epoch=2, kid_features="pixels", n_holdout=2,
+                                    sample_every=0, device="cpu", quality_gate=False))
+    assert res.status == "completed"
+    rows = [r for r in iter_manifest(tmp_path / "o" / "manifest.jsonl") if r.get("synthetic")]
+    assert len(rows) == 5
+    for r in rows:
+        assert r["file"].endswith(".jpg") and read_image(tmp_path / "o" / r["file"], mode="auto").shape == (120, 120)
+        assert read_image(tmp_path / "o" / r["mask"], mode="gray").shape == (120, 120)
+    from augbench.gan.trainer import load_checkpoint
+
+    ckpt = load_checkpoint(tmp_path / "o_gan" / "defect" / "best.pt")
+    assert ckpt["config"]["full_size"] == 120 and ckpt["config"]["generator"] == "attention"

@@ -168,3 +168,23 @@ def test_attention_mask_penalty_is_a_hinge_above_the_target_area() -> None:
     data = _data()
     losses = model.train_step([data.batch(0, 0, 1, stream=k) for k in range(2)], 1)
     assert 0.0 < losses["mask"] < 1.0 and losses["G"] < 100  # a plain L1 (x100) would add ~25 to G
+
+
+def test_defect_aware_crops_are_centred_on_the_defect() -> None:
+    from augbench.gan.data import focus_indices
+
+    r = np.random.default_rng(0)
+    a = r.integers(0, 255, (4, 64, 64, 1), dtype=np.uint8)
+    b = np.full((3, 64, 64, 1), 200, np.uint8)
+    mask = np.zeros((64, 64), bool)
+    mask[50, 10] = True  # one defect pixel near a corner
+    b[:, 50, 10] = 0
+    assert [len(f) for f in focus_indices([mask, None], 64)] == [1, 0]
+    focus = focus_indices([mask, mask, mask], 64)
+    data = UnpairedData(a, b, crop_size=16, seed=0, b_focus=focus, focus_p=1.0, flip=False)
+    hits = [float(data.batch(0, s, 1)[1].min()) == -1.0 for s in range(40)]
+    assert all(hits)  # every crop holds the defect ...
+    plain = UnpairedData(a, b, crop_size=16, seed=0, flip=False)
+    assert sum(float(plain.batch(0, s, 1)[1].min()) == -1.0 for s in range(40)) < 15  # ... uniform crops rarely
+    again = UnpairedData(a, b, crop_size=16, seed=0, b_focus=focus, focus_p=1.0, flip=False)
+    assert torch.equal(again.batch(3, 7, 1)[1], data.batch(3, 7, 1)[1])  # still a pure function of the step
