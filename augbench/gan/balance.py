@@ -334,7 +334,9 @@ def report_markdown(report: dict[str, Any]) -> str:
             g = t["gate"]
             lines.append("Realism gate: " + ("passed" if g["passed"] else "**FAILED** (written with consent)") + "\n")
             lines.append("| check | value | needs | note |\n|---|---|---|---|")
-            lines += [f"| {c['name']} | {c['value']} | {c['limit']} | {c['note']} |" for c in g["checks"]]
+            lines += [f"| {c['name']} | {c['value'] if c['value'] is None else format(c['value'], '.4g')} | "
+                      f"{c['limit']} | {c['note']} |" for c in g["checks"]]
+            lines.append("")
         if t.get("grid"):
             lines.append(f"![grid]({Path(t['grid']).name}) rows: real defects / generated / their sources\n")
         if t.get("engine") == "transplant":

@@ -9,8 +9,8 @@ the GUI before anything trains. Targets:
 
 A class already at or above its target gets 0; an empty class gets 0 with a
 note (there is nothing to learn the defect from); a class with fewer than
-``min_images`` gets its images but a warning that the translator will
-memorise them.
+``min_images`` gets its images but a warning that the outputs will repeat
+them (a translator memorises them, a transplant reuses their few regions).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def plan_balance(counts: Mapping[str, int], normal: str, defects: Sequence[str],
         elif max_generate is not None and gen > max_generate:
             gen, note = max_generate, f"capped at {max_generate} generated images"
         if gen and n < min_images:
-            note = (note + "; " if note else "") + f"only {n} image(s): expect the translator to memorise them"
+            note = (note + "; " if note else "") + f"only {n} image(s): expect outputs that repeat them"
         plans.append(ClassPlan(name, n, target, gen, note))
     return plans
 

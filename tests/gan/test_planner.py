@@ -29,7 +29,7 @@ def test_empty_class_is_not_trained() -> None:
 
 def test_single_image_class_is_filled_with_a_warning() -> None:
     (p,) = plan_balance({"ok": 12, "rare": 1}, "ok", ["rare"], "fill_to_normal")
-    assert p.to_generate == 11 and "memorise" in p.note
+    assert p.to_generate == 11 and "repeat them" in p.note
     assert plan_table([p])[0]["after"] == 12
 
 
