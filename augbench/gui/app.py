@@ -29,6 +29,7 @@ from PyQt5.QtWidgets import (
     QMenu,
     QMessageBox,
     QScrollArea,
+    QSizePolicy,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -108,6 +109,8 @@ class DatasetPanel(QWidget):
         self.path_label.setWordWrap(True)
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
+        for label in (self.path_label, self.summary):  # long paths and class lists wrap, never widen the dock
+            label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.chart = BarChart(title="images per class")
         self.chart.setMinimumHeight(180)
         lay = QVBoxLayout(self)
@@ -158,6 +161,7 @@ class MainWindow(QMainWindow):
         dock.setObjectName("dataset-dock")
         dock.setWidget(self.panel)
         self.panel.setMinimumWidth(230)
+        self.panel.setMaximumWidth(320)  # the tabs keep the room they need on a 1366 px screen
         dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
         self.addDockWidget(Qt.LeftDockWidgetArea, dock)
         self.tab_widgets: dict[str, QWidget] = {}

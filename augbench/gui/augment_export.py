@@ -62,16 +62,16 @@ class AugmentExportMixin:
         self.vis_spin.setValue(0.1)
         self.vis_spin.setToolTip("A box keeping less than this fraction of its area after a transform is dropped")
         self.vis_spin.valueChanged.connect(lambda _: self.schedule_preview())
-        self.orig_cb = QCheckBox("also copy the originals")
+        self.orig_cb = QCheckBox("+ originals")
         self.orig_cb.setToolTip("Write the unaugmented images (with their labels) next to the copies")
         opts = QHBoxLayout()
         for label, w in (("copies", self.copies_spin), ("seed", self.seed_spin)):
             opts.addWidget(QLabel(label))
             opts.addWidget(w, 1)
+        opts.addWidget(self.orig_cb)
         form.addRow(opts)
         form.addRow("min box visibility", self.vis_spin)
         form.addRow("if all boxes vanish", self.policy_combo)
-        form.addRow(self.orig_cb)
         btns = QHBoxLayout()
         self.export_btn = QPushButton("Export")
         self.export_btn.setToolTip("Write the augmented copies with their labels (runs in the background; "

@@ -262,7 +262,9 @@ class JobPanel(QWidget):
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
         self.status = QLabel("idle")
-        self.status.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        self.status.setWordWrap(True)  # a long result message wraps (two lines) instead of widening the tab
+        self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Minimum)
+        self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing() + 2)
         self.bar.setToolTip("progress of the running job")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("stop the job at its next safe point; finished files are kept and a "

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QApplication
-from rw_helpers import SCREEN, classification_data, click, grab_screen, on_screen, open_window, train_cyclegan
+from rw_helpers import SCREEN, classification_data, click, grab_screen, on_screen, open_window, sample_copy, train_cyclegan
 
 pytestmark = pytest.mark.gui
 
@@ -41,8 +41,9 @@ def _get(obj, dotted: str):
 
 def test_every_tab_fits_1366x768(qtbot, qsettings, tmp_path: Path, shots: Path) -> None:
     win = open_window(qtbot, qsettings, SCREEN)
-    win.open_dataset(classification_data(tmp_path / "data"))
+    win.open_dataset(sample_copy(tmp_path))  # boxes of 7 classes and a long path: the side panel must not widen
     assert (win.width(), win.height()) == SCREEN, "the window cannot shrink to the screen"
+    assert win.panel.width() <= 320
     assert win.minimumSizeHint().width() <= SCREEN[0] and win.minimumSizeHint().height() <= SCREEN[1]
     for name in win.tab_widgets:
         tab = win.show_tab(name)
