@@ -28,7 +28,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SPLIT = ROOT / "experiments" / "elpv_split.json"
-SEEDS = list(range(10))
+SEEDS = list(range(20))
 AMOUNTS = (150, 300)
 BASE = ["baseline", "class_weights", "oversample", "classic_aug"]
 
@@ -88,7 +88,7 @@ def stage_synth(run: Path, seeds: list[int]) -> None:
         print(f"seed {seed}: {len(made)} transplant images ({time.time() - t0:.0f} s)", flush=True)
     atomic_write_text(out / "manifest.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
     _timing(run, "synth", time.time() - t0, time.process_time() - c0,
-            f"{len(seeds)} seeds x {max(AMOUNTS)} transplant images at 300 px")
+            f"{len(seeds)} seeds x {max(AMOUNTS)} transplant images at 300 px (this call; seeds done earlier are reused)")
 
 
 def bench_config(run: Path, seeds: list[int], cyclegan: str = ""):  # noqa: ANN201 - ExperimentConfig
