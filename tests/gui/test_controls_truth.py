@@ -170,3 +170,21 @@ def test_worker_stops_while_the_gui_thread_is_blocked(qtbot) -> None:
     assert w.wait(5000)  # no processEvents() here: a quit queued to this thread would never run
     assert not w.thread_alive and w.is_running  # ended; "finished" arrives with the next event loop turn
     qtbot.waitUntil(lambda: not w.is_running, timeout=5000)
+
+
+def test_crawl_offline_fields_reach_the_job(qtbot, window, tmp_path) -> None:
+    """Offline users point the browser engine at a local page and their own selector table."""
+    tab = window.show_tab("crawl")
+    tab.engine.setCurrentIndex(tab.engine.findData("naver_browser"))
+    assert tab.search_url.isVisible() and tab.selectors_file.isVisible()
+    sel = tmp_path / "my_selectors.yaml"
+    sel.write_text("x: 1\n")
+    qtbot.keyClicks(tab.keywords, "tulip")
+    qtbot.keyClicks(tab.search_url, "http://127.0.0.1:8000/search?q={query}{safe}")
+    qtbot.keyClicks(tab.selectors_file, str(sel))
+    tab.out_dir.setText(str(tmp_path / "out"))
+    cfg = tab.config()
+    assert cfg.search_url == "http://127.0.0.1:8000/search?q={query}{safe}"
+    assert cfg.selectors_file == str(sel)
+    tab.engine.setCurrentIndex(tab.engine.findData("naver_api"))
+    assert not tab.search_url.isVisible()  # only the browser engine reads them
