@@ -21,12 +21,23 @@ SCREEN = (1366, 768)
 REAL = os.environ.get("QT_QPA_PLATFORM") == "xcb"
 
 
+def _die_with_parent() -> None:
+    """Linux: Xvfb gets SIGTERM when the test process dies, even when atexit handlers never run."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def _start_xvfb() -> subprocess.Popen[bytes]:
     """Xvfb on the first free display (it writes the number it took to ``-displayfd``)."""
     read, write = os.pipe()
     proc = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp"],
-        pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
     )
     os.close(write)
     with os.fdopen(read) as f:
