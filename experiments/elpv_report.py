@@ -194,7 +194,8 @@ def stage_report(run: Path, seeds: list[int], cyclegan: str) -> None:
                         "p_* = paired t-test over seeds",
         "arms": per_arm, "synthetic_arms": synth, "oracle_arms": oracle, "non_generative_arms": nongen,
         "best_baseline": best, "goal": goal, "shortcut_probe": probe.get("engines", {}), "cpu_timings": timings,
-        "cyclegan": "included" if cyclegan else "no CycleGAN translations of the training subsets were available",
+        "cyclegan": (json.loads((run / "cyclegan_seed0.json").read_text()) if (run / "cyclegan_seed0.json").is_file()
+                     else "no CycleGAN translations of the training subsets were available"),
     }
     RESULT.write_text(json.dumps(result, indent=1, default=float) + "\n")
     DOCS.mkdir(parents=True, exist_ok=True)
