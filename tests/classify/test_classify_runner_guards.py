@@ -89,3 +89,36 @@ def test_early_stopping_stops_after_patience_epochs_without_gain(tiny_data: Path
     assert len(fit(0, 1e-7).history) == 12  # patience 0 = run every epoch
     learning = fit(3, 1e-3)
     assert len(learning.history) - 1 - learning.best_epoch <= 3  # never more than patience past the best
+
+
+def test_finetune_head_trains_each_seed_on_its_protocol_subset(tmp_path: Path) -> None:
+    import numpy as np
+
+    from augbench.classify.protocol import Item, make_protocol_split
+    from augbench.core.imageio import write_image
+
+    rng = np.random.default_rng(0)
+    items = []
+    for cls, n in (("normal", 30), ("defect", 24)):
+        for i in range(n):
+            img = rng.integers(0, 80, (32, 32), dtype=np.uint8)
+            if cls == "defect":
+                img[8:20, 8:20] = 230
+            write_image(tmp_path / "data" / cls / f"{cls}{i:02d}.png", img)
+            items.append(Item(f"{cls}/{cls}{i:02d}.png", cls))
+    split = make_protocol_split(items, minority="defect", n_test=5, n_val=4, n_oracle=6, n_major=16, n_minor=6,
+                                seeds=[0, 1])
+    (tmp_path / "split.json").write_text(json.dumps(split))
+    cfg = ExperimentConfig(data=str(tmp_path / "data"), out_dir=str(tmp_path / "e"),
+                           arms=["baseline", "oracle@4", "aug_oversample@5"], seeds=[0, 1], epochs=1, batch_size=8,
+                           image_size=32, width=8, channels=1, protocol_split=str(tmp_path / "split.json"),
+                           synthetic_class="defect")
+    assert run_job(cfg).status == "completed"
+    for seed in (0, 1):
+        rec = json.loads(run_path(cfg.out_dir, "small_cnn", "baseline", seed).read_text())
+        assert rec["train_counts"] == {"normal": {"real": 16}, "defect": {"real": 6}} and rec["n_test"] == 10
+    oracle = json.loads(run_path(cfg.out_dir, "small_cnn", "oracle@4", 1).read_text())
+    assert oracle["train_counts"]["defect"] == {"real": 6, "oracle": 4}
+    aug = json.loads(run_path(cfg.out_dir, "small_cnn", "aug_oversample@5", 0).read_text())
+    assert aug["train_counts"]["defect"] == {"real": 6, "augcopy": 5}
+    assert not (Path(cfg.out_dir) / "split.json").exists()  # the protocol file is the split; nothing is re-drawn
