@@ -112,6 +112,10 @@ def write_docs(out: Path, docs: Path) -> list[Path]:
                                     "dotted: the chosen epoch", best_epoch=hist["best"].get("epoch")))
         metrics.update({"best": hist["best"], "planned_epochs": hist.get("planned_epochs"),
                         "history": hist["history"]})
+    focus = out / "cyclegan_focus_work" / "history.json"
+    if focus.exists():  # the second run: defect-aware crops for the defect domain
+        fh = json.loads(focus.read_text(encoding="utf-8"))
+        metrics["defect_crops_run"] = {"best": fh["best"], "history": fh["history"]}
     cpu = out / "cpu_times.json"
     if cpu.exists():
         metrics["cpu_times"] = json.loads(cpu.read_text(encoding="utf-8"))
