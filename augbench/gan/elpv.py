@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_text(out / "sources.txt", "\n".join(str((export / r).resolve()) for r in split["train"]["normal"]) + "\n")
     cfg = BalanceConfig(
         dataset=str(train_root), out_dir=str(out / "balanced"), work_dir=str(out / "gan"), normal_class="normal",
-        defect_classes=("defect",), target_mode="fill_to_normal", size=args.size, channels=1, ngf=args.ngf,
+        defect_classes=("defect",), engine="cyclegan", generator="resnet", quality_gate=False,  # issue-6 setup
+        target_mode="fill_to_normal", size=args.size, channels=1, ngf=args.ngf,
         n_blocks=args.blocks,
         epochs=200, steps_per_epoch=100, time_budget_s=args.budget, precision=args.precision, n_holdout=64,
         generated_copy=str(out / "generated"), seed=0,
