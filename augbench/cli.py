@@ -164,7 +164,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     import dataclasses
 
     spec = get_spec(args.kind)
-    out = {"kind": args.kind}
+    out = {"kind": spec.kind}  # an old kind name prints the template under its new name
     for f in dataclasses.fields(spec.config_cls):
         if f.default is not dataclasses.MISSING:
             out[f.name] = f.default
@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("job")
     p.add_argument("-q", "--quiet", action="store_true")
     p.add_argument("--shards", type=int, default=0,
-                   help="split the job into N shards and run them on a Dask cluster (augment, style.apply, crawl)")
+                   help="split the job into N shards and run them on a Dask cluster (augment.export, style.apply, crawl.fetch)")
     p.add_argument("--scheduler", default="", help="Dask scheduler address (tcp://host:8786); empty: a local cluster")
     p.add_argument("--local-workers", type=int, default=2, help="processes of the local Dask cluster")
     p.set_defaults(func=_cmd_run)

@@ -1,4 +1,4 @@
-"""Data-parallel scaling: one `bench.train` job file, run as 1 and as 2 CPU processes (torchrun + DDP, gloo).
+"""Data-parallel scaling: one `classify.train` job file, run as 1 and as 2 CPU processes (torchrun + DDP, gloo).
 
 Timed as a user runs it: the whole ``augbench run job.yaml`` command (with ``launcher: torchrun`` and
 ``nproc: 2`` for the data-parallel case, which re-executes itself under torchrun), on the same ELPV
@@ -82,7 +82,7 @@ def main() -> None:
     load = args.load or "unknown (state it with --load)"
     md = (
         "## Data-parallel classifier training (`benchmarks/ddp_scaling.py`)\n\n"
-        f"`augbench run job.yaml` for `bench.train` ({args.model}, {args.size} px, global batch {args.batch}, "
+        f"`augbench run job.yaml` for `classify.train` ({args.model}, {args.size} px, global batch {args.batch}, "
         f"{args.epochs} epochs, {2 * args.per_class} ELPV cells), as 1 process and as 2 torchrun ranks "
         f"(DDP, gloo, one torch thread per process). Load: {load}.\n\n"
         + md_table(["processes", "whole command s", "train images/s", "test macro-F1"], rows)

@@ -38,12 +38,12 @@ def test_augment_with_flags_then_rerun_saved_job(tmp_path, capsys) -> None:
     assert cfg.copies == 2 and cfg.steps[1]["params"]["limit"] == [-10, 10]
     assert main(["run", str(job), "-q"]) == 0
     out = capsys.readouterr().out
-    assert "augment: completed" in out
+    assert "augment.export: completed" in out
 
 
 def test_bad_job_file_gives_exit_2_and_names_the_field(tmp_path, capsys) -> None:
     job = tmp_path / "j.yaml"
-    job.write_text("kind: augment\ninput_dir: a\noutput_dir: b\ncopies: 0\nsteps: [{name: HorizontalFlip}]\n")
+    job.write_text("kind: augment.export\ninput_dir: a\noutput_dir: b\ncopies: 0\nsteps: [{name: HorizontalFlip}]\n")
     assert main(["run", str(job)]) == 2
     err = capsys.readouterr().err
     assert "copies" in err and "[1, 10000]" in err
@@ -51,10 +51,12 @@ def test_bad_job_file_gives_exit_2_and_names_the_field(tmp_path, capsys) -> None
 
 def test_jobs_and_schema(capsys) -> None:
     assert main(["jobs"]) == 0
-    assert "augment" in capsys.readouterr().out
-    assert main(["schema", "augment"]) == 0
+    assert "augment.export" in capsys.readouterr().out
+    assert main(["schema", "augment.export"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["kind"] == "augment" and data["copies"] == 3
+    assert data["kind"] == "augment.export" and data["copies"] == 3
+    assert main(["schema", "augment"]) == 0  # an old name prints the template under the new one
+    assert json.loads(capsys.readouterr().out)["kind"] == "augment.export"
 
 
 def test_demo_runs_headless_as_a_console_script(tmp_path) -> None:

@@ -63,16 +63,16 @@ def build_workspace(root: Path) -> Path:
     (root / "notes.txt").write_text("not a checkpoint, not a job, not a folder\n", encoding="utf-8")
     (root / "urls.bin").write_bytes(bytes(range(256)) * 16)
     (root / "badkind.yaml").write_text("kind: no.such.kind\n", encoding="utf-8")
-    (root / "unknown_key.yaml").write_text(f"kind: augment\ninput_dir: {root / 'flat'}\noutput_dir: {root / 'o9'}\n"
+    (root / "unknown_key.yaml").write_text(f"kind: augment.export\ninput_dir: {root / 'flat'}\noutput_dir: {root / 'o9'}\n"
                                            "steps: [{name: HorizontalFlip}]\nbogus: 1\n", encoding="utf-8")
     (root / "balance_into_data.yaml").write_text(
-        f"kind: balance\ndataset: {root / 'ds'}\nout_dir: {root / 'ds'}\nnormal_class: normal\n"
+        f"kind: gan.balance\ndataset: {root / 'ds'}\nout_dir: {root / 'ds'}\nnormal_class: normal\n"
         "defect_classes: [defect]\n", encoding="utf-8")
     (root / "balance_unknown_defect.yaml").write_text(
-        f"kind: balance\ndataset: {root / 'ds'}\nout_dir: {root / 'bal'}\nnormal_class: normal\n"
+        f"kind: gan.balance\ndataset: {root / 'ds'}\nout_dir: {root / 'bal'}\nnormal_class: normal\n"
         "defect_classes: [defect]\nsize: 3\n", encoding="utf-8")
     (root / "bench_missing_data.yaml").write_text(
-        f"kind: bench.experiment\ndata: {root / 'nowhere'}\nout_dir: {root / 'bench'}\n", encoding="utf-8")
+        f"kind: classify.compare\ndata: {root / 'nowhere'}\nout_dir: {root / 'bench'}\n", encoding="utf-8")
     return root
 
 
@@ -102,7 +102,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("demo", ["--out", "{w}/notes.txt"], "notes.txt"),
     ("demo", ["--out", "{w}/demo1", "-n", "0"], "copies"),
     ("labels convert", ["--from", "voc", "--to", "yolo", "{w}/bomb"], "too large"),
-    ("labels convert", ["--from", "voc", "--to", "coco", "{w}/voc"], "not written by labels-convert"),
+    ("labels convert", ["--from", "voc", "--to", "coco", "{w}/voc"], "not written by label.convert"),
     ("labels convert", ["--from", "voc", "--to", "coco", "--coco-file", "{w}/notes.txt", "{w}/voc"], "already exists"),
     ("labels convert", ["--from", "voc", "--to", "voc", "{w}/voc"], "both"),
     ("labels convert", ["--from", "voc", "--to", "yolo", "{w}/missing"], "does not exist"),

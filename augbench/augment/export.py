@@ -25,17 +25,19 @@ from augbench.augment.pipeline import Step, build_compose, load_pipeline, steps_
 from augbench.core.atomic import atomic_write_bytes
 from augbench.core.dataset import Item, scan_dataset
 from augbench.core.errors import AugbenchError, Cancelled, ConfigError
-from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
+from augbench.core.jobs import JobResult, Skipped
 from augbench.core.layout import classes_file_for
 from augbench.core.progress import CancelToken, Progress, ProgressFn, null_progress
 from augbench.core.runfolder import RunFolder
 from augbench.core.shard import parse_shard
 
 
-@register_job("augment", summary="Export N augmented copies of a data set with labels and masks rewritten")
 @dataclass(frozen=True)
-class AugmentJob:
-    """Augment every image of ``input_dir`` into ``output_dir`` (same layout)."""
+class ExportJob:
+    """Augment every image of ``input_dir`` into ``output_dir`` (same layout).
+
+    Registered as kind ``augment.export`` (old name ``augment``) in :mod:`augbench.augment.jobs`.
+    """
 
     input_dir: str = field(metadata={"role": "input", "folder": True})
     output_dir: str = field(metadata={"role": "output"})
@@ -108,8 +110,7 @@ def _classes_files(root: Path, items: list[Item]) -> list[Path]:
     return sorted(found)
 
 
-@job_runner(AugmentJob)
-def run_export(cfg: AugmentJob, *, progress: ProgressFn = null_progress, cancel: CancelToken | None = None) -> JobResult:
+def run_export(cfg: ExportJob, *, progress: ProgressFn = null_progress, cancel: CancelToken | None = None) -> JobResult:
     """Run the export; returns counts, skipped files with reasons, and box statistics."""
     cancel = cancel or CancelToken()
     t0 = time.perf_counter()
@@ -123,7 +124,7 @@ def run_export(cfg: AugmentJob, *, progress: ProgressFn = null_progress, cancel:
     run = RunFolder(out, shard)
     run.manifest.sync_every = 64  # one fsync per 64 rows; finish() syncs the rest
     run.write_job(cfg)
-    result = JobResult(kind="augment", out_dir=str(out))
+    result = JobResult(kind="augment.export", out_dir=str(out))
     for cf in _classes_files(root, info.items):
         dest = out / cf.relative_to(root)
         if not dest.exists():
@@ -237,4 +238,6 @@ def run_export(cfg: AugmentJob, *, progress: ProgressFn = null_progress, cancel:
     return finish("completed")
 
 
-__all__ = ["AugmentJob", "output_seed", "read_mask", "run_export"]
+AugmentJob = ExportJob  # the class's name before the kinds were renamed (issue 12)
+
+__all__ = ["AugmentJob", "ExportJob", "output_seed", "read_mask", "run_export"]

@@ -12,8 +12,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from augbench.core.jobs import load_job
 
     cfg = load_job(args.job)
-    if getattr(type(cfg), "kind", "") not in ("bench.experiment", "bench.train"):
-        raise ConfigError("kind", "`augbench bench run` takes a bench.experiment or bench.train job")
+    if getattr(type(cfg), "kind", "") not in ("classify.compare", "classify.train"):
+        raise ConfigError("kind", "`augbench bench run` takes a classify.compare or classify.train job")
     return print_result(execute(cfg, quiet=args.quiet))
 
 
@@ -29,7 +29,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="classifier benchmark: train arms x models x seeds, build reports")
     bsub = p.add_subparsers(dest="bench_command", required=True)
-    r = bsub.add_parser("run", help="run a bench.experiment / bench.train job file (resumes finished runs)")
+    r = bsub.add_parser("run", help="run a classify.compare / classify.train job file (resumes finished runs)")
     r.add_argument("job")
     r.add_argument("-q", "--quiet", action="store_true")
     r.set_defaults(func=_cmd_run)

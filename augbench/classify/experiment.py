@@ -68,7 +68,7 @@ from augbench.classify.models import MODEL_NAMES, MODELS, build_model
 from augbench.classify.trainer import Trainer, TrainOptions
 from augbench.core.atomic import atomic_write_json
 from augbench.core.errors import ConfigError
-from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
+from augbench.core.jobs import JobResult, Skipped
 from augbench.core.progress import CancelToken, Progress, ProgressFn, null_progress
 from augbench.core.runfolder import RunFolder
 
@@ -77,11 +77,9 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.@+-]", "_", name)
 
 
-@register_job("bench.experiment", "compare balancing arms (weights, oversampling, augmentation, GAN/style images) "
-                                 "over models and seeds")
 @dataclass(frozen=True)
-class ExperimentConfig:
-    """Compare balancing arms for image classifiers over several seeds (job ``bench.experiment``)."""
+class CompareJob:
+    """Compare balancing arms for image classifiers over several seeds (job ``classify.compare``)."""
 
     # Runs are files per (model, arm, seed): adding arms or seeds to a finished experiment is its designed
     # second pass (new runs only), so those may differ from the recorded job.
@@ -165,7 +163,7 @@ def _read_lines(path: str) -> set[str]:
     return {Path(ln.strip()).stem for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()}
 
 
-def prepare_split(cfg: ExperimentConfig) -> Split:
+def prepare_split(cfg: CompareJob) -> Split:
     """Load ``out_dir/split.json`` if it exists (identical splits on re-runs), else make and save it.
 
     Unreadable images are dropped before splitting and listed in ``out_dir/unreadable.json``
@@ -184,7 +182,7 @@ def prepare_split(cfg: ExperimentConfig) -> Split:
     return split
 
 
-def seed_split(cfg: ExperimentConfig, split: Split | None, seed: int) -> Split:
+def seed_split(cfg: CompareJob, split: Split | None, seed: int) -> Split:
     """The split one seed trains on: the protocol's subset for that seed, else the experiment's one split."""
     if cfg.protocol_split:
         from augbench.classify.protocol import load_protocol
@@ -194,7 +192,7 @@ def seed_split(cfg: ExperimentConfig, split: Split | None, seed: int) -> Split:
     return split
 
 
-def synthetic_pool(cfg: ExperimentConfig, split: Split, origin: str) -> tuple[list[Sample], int]:
+def synthetic_pool(cfg: CompareJob, split: Split, origin: str) -> tuple[list[Sample], int]:
     """(synthetic samples of ``origin``, number dropped by the leak guard).
 
     The leak guard drops a synthetic image when ANY real image its generator used
@@ -228,7 +226,7 @@ def _amount(amount: float | None, n_pool: int) -> int:
     return n_pool if amount is None else (int(round(amount * n_pool)) if amount <= 1 else int(amount))
 
 
-def training_samples(cfg: ExperimentConfig, split: Split, arm: Arm, seed: int,
+def training_samples(cfg: CompareJob, split: Split, arm: Arm, seed: int,
                      pools: dict[str, tuple[list[Sample], int]]) -> tuple[list[Sample], dict[str, int]]:
     """The real training samples plus this arm's additions: synthetic, augmented minority copies, oracle images.
 
@@ -269,7 +267,7 @@ def nested_choice(pool: list[Sample], n: int, seed: int) -> list[Sample]:
     return [items[i] for i in order[:n]]
 
 
-def _minority_label(split: Split, cfg: ExperimentConfig) -> int:
+def _minority_label(split: Split, cfg: CompareJob) -> int:
     if cfg.synthetic_class and cfg.synthetic_class in split.classes:
         return split.classes.index(cfg.synthetic_class)
     counts = split.counts("train")
@@ -277,7 +275,7 @@ def _minority_label(split: Split, cfg: ExperimentConfig) -> int:
 
 
 def run_one(
-    cfg: ExperimentConfig,
+    cfg: CompareJob,
     split: Split,
     model_name: str,
     arm: Arm,
@@ -352,8 +350,7 @@ def train_ds_counts(ds: ImageDataset, classes: list[str]) -> dict[str, dict[str,
     return out
 
 
-@job_runner(ExperimentConfig)
-def run_experiment(cfg: ExperimentConfig, *, progress: ProgressFn = null_progress,
+def run_experiment(cfg: CompareJob, *, progress: ProgressFn = null_progress,
                    cancel: CancelToken | None = None) -> JobResult:
     """Run every (model, arm, seed) not yet on disk, then write the report."""
     cancel = cancel or CancelToken()
@@ -370,7 +367,7 @@ def run_experiment(cfg: ExperimentConfig, *, progress: ProgressFn = null_progres
     # Seed-major order: every finished seed completes a paired comparison of all arms, so a run
     # stopped early (or watched live) still has matched baselines.
     plan = [(m, a, s) for s in cfg.seeds for m in cfg.models for a in arms]
-    result = JobResult(kind="bench.experiment", out_dir=str(cfg.out_dir))
+    result = JobResult(kind="classify.compare", out_dir=str(cfg.out_dir))
     for path, reason in ref_split.skipped:
         result.skipped.append(Skipped(path, f"unreadable, left out before splitting: {reason}"))
     for origin, (_, dropped) in pools.items():
@@ -416,7 +413,7 @@ def run_experiment(cfg: ExperimentConfig, *, progress: ProgressFn = null_progres
     return _finish(cfg, result, n_done)
 
 
-def _finish(cfg: ExperimentConfig, result: JobResult, n_new: int, cancelled: bool = False) -> JobResult:
+def _finish(cfg: CompareJob, result: JobResult, n_new: int, cancelled: bool = False) -> JobResult:
     from augbench.classify.report import build_report
 
     summary = build_report(cfg.out_dir) if result.outputs else {}
@@ -431,4 +428,6 @@ def _finish(cfg: ExperimentConfig, result: JobResult, n_new: int, cancelled: boo
     return result
 
 
-__all__ = ["Arm", "ExperimentConfig", "parse_arm", "prepare_split", "run_experiment", "run_one", "run_path"]
+ExperimentConfig = CompareJob  # the class's name before the kinds were renamed (issue 12)
+
+__all__ = ["Arm", "CompareJob", "ExperimentConfig", "parse_arm", "prepare_split", "run_experiment", "run_one", "run_path"]

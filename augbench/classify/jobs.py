@@ -1,4 +1,7 @@
-"""Job kinds of the benchmark: ``bench.train`` (one model) and ``bench.experiment`` (arms x models x seeds)."""
+"""Job kinds of the benchmark: ``classify.train`` (one model) and ``classify.compare`` (arms x models x seeds).
+
+Old names ``bench.train`` / ``bench.experiment`` still load (see ``augbench.core.jobs.KIND_ALIASES``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from typing import Literal
 import torch
 
 from augbench.classify.data import ImageDataset, classic_pipeline, load_pipeline_file, make_split, save_split
-from augbench.classify.experiment import ExperimentConfig, run_experiment
+from augbench.classify.experiment import CompareJob, ExperimentConfig, run_experiment
 from augbench.classify.models import MODEL_NAMES, MODELS, build_model
 from augbench.classify.trainer import Trainer, TrainOptions
 from augbench.core.atomic import atomic_write_json
@@ -20,9 +23,9 @@ from augbench.core.progress import CancelToken, ProgressFn
 from augbench.core.runfolder import RunFolder
 
 
-@register_job("bench.train")
+@register_job("classify.train")
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainJob:
     """Train one classifier on a folder and save a self-describing best checkpoint (``best.pt``)."""
 
     guard_rerun_free = ("epochs",)  # resuming may train longer
@@ -58,8 +61,8 @@ class TrainConfig:
             raise ConfigError("pretrained", "small_cnn has no pretrained weights")
 
 
-@job_runner(TrainConfig)
-def run_bench_train(cfg: TrainConfig, *, progress: ProgressFn, cancel: CancelToken) -> JobResult:
+@job_runner(TrainJob)
+def run_bench_train(cfg: TrainJob, *, progress: ProgressFn, cancel: CancelToken) -> JobResult:
     from augbench.classify.distributed import env_world
 
     main = env_world().is_main  # under torchrun only rank 0 writes files; every rank computes the same split
@@ -94,7 +97,7 @@ def run_bench_train(cfg: TrainConfig, *, progress: ProgressFn, cancel: CancelTok
     if main:
         atomic_write_json(Path(cfg.out_dir) / "metrics.json", record)
     skipped = [Skipped(p, r) for p, r in train.skipped + val.skipped + test.skipped]
-    result = JobResult(kind="bench.train", out_dir=cfg.out_dir,
+    result = JobResult(kind="classify.train", out_dir=cfg.out_dir,
                        outputs=[str(Path(cfg.out_dir) / n) for n in ("best.pt", "metrics.json", "split.json")],
                        skipped=skipped, message=json.dumps({"best_epoch": outcome.best_epoch}),
                        metrics={"test_accuracy": metrics["accuracy"], "test_macro_f1": metrics["macro_f1"],
@@ -108,4 +111,10 @@ def run_bench_train(cfg: TrainConfig, *, progress: ProgressFn, cancel: CancelTok
     return result
 
 
-__all__ = ["TrainConfig", "ExperimentConfig", "run_experiment", "run_bench_train"]
+register_job("classify.compare", "compare balancing arms (weights, oversampling, augmentation, GAN/style images) "
+                                 "over models and seeds")(CompareJob)
+job_runner(CompareJob)(run_experiment)
+
+TrainConfig = TrainJob  # the class's name before the kinds were renamed (issue 12)
+
+__all__ = ["CompareJob", "ExperimentConfig", "TrainConfig", "TrainJob", "run_bench_train", "run_experiment"]

@@ -12,7 +12,7 @@ Each job config declares, per field, what a path is for, as dataclass field meta
 
 An input that must be a folder adds ``"folder": True``.
 
-A config may refine the roles from its values with a ``path_roles()`` method (``labels-convert``'s
+A config may refine the roles from its values with a ``path_roles()`` method (``label.convert``'s
 ``coco_file`` is read for ``--from coco`` and written for ``--to coco``) and name its run folder with
 ``run_dir()`` (label jobs keep their records under ``<folder>/.augbench/<kind>``).
 
@@ -29,7 +29,7 @@ A config may refine the roles from its values with a ``path_roles()`` method (``
    the caller asks for a fresh folder (``fresh=True``: the old folder is moved aside, never deleted).
    Fields that do not change what is written (workers, device, ...) may differ; a kind adds its own with
    field metadata ``{"rerun": "free"}`` or a class attribute ``guard_rerun_free = (...)``, or turns the
-   check off with ``guard_rerun_check = False`` (one-shot tools such as ``labels-convert``).
+   check off with ``guard_rerun_check = False`` (one-shot tools such as ``label.convert``).
 """
 
 from __future__ import annotations
@@ -304,6 +304,8 @@ def _holds_outputs(folder: Path) -> bool:
 
 def check_rerun(cfg: Any, folder: Path, kind: str) -> None:
     """Rule 4: refuse when ``folder/job.yaml`` records a different job (or a different kind)."""
+    from augbench.core.jobs import canonical_kind
+
     job_file = folder / "job.yaml"
     if not job_file.is_file() or not getattr(cfg, "guard_rerun_check", True):
         return
@@ -316,7 +318,8 @@ def check_rerun(cfg: Any, folder: Path, kind: str) -> None:
                                  "choose another output folder or ask for a fresh one (--fresh)")
     if not _holds_outputs(folder):
         return  # the earlier run wrote nothing (it failed or was refused early): nothing to misdescribe
-    if recorded.get("kind") != kind:
+    # An old kind name (``augment``, ``balance``, ...) recorded before the rename is the same job.
+    if canonical_kind(str(recorded.get("kind"))) != canonical_kind(kind):
         raise RerunMismatchError(f"{folder} holds the output of a {recorded.get('kind')!r} job, not {kind!r}; "
                                  "choose another output folder or ask for a fresh one (--fresh)")
     diff = config_diff(cfg, recorded)

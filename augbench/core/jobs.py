@@ -83,6 +83,25 @@ class JobSpec:
 
 _REGISTRY: dict[str, JobSpec] = {}
 
+# Kinds are named ``<package>.<verb>`` (config class ``<Verb>Job`` in ``<package>/jobs.py``). Older job
+# files and recorded ``job.yaml`` files use the names below; they keep loading (and a recorded output
+# folder keeps resuming) because every lookup maps them here first. Saving writes the new name.
+KIND_ALIASES: dict[str, str] = {
+    "augment": "augment.export",
+    "labels-convert": "label.convert",
+    "labels-stats": "label.stats",
+    "crawl": "crawl.fetch",
+    "style.train-decoder": "style.train",
+    "balance": "gan.balance",
+    "bench.train": "classify.train",
+    "bench.experiment": "classify.compare",
+}
+
+
+def canonical_kind(kind: str) -> str:
+    """The current name of ``kind`` (an old name from :data:`KIND_ALIASES` maps to its new one)."""
+    return KIND_ALIASES.get(kind, kind)
+
 
 def register_job(kind: str, summary: str = "") -> Callable[[type], type]:
     """Class decorator: register a frozen dataclass as the config of ``kind``."""
@@ -126,6 +145,7 @@ def registered_kinds() -> list[str]:
 
 
 def get_spec(kind: str) -> JobSpec:
+    kind = canonical_kind(kind)
     if kind not in _REGISTRY:
         discover_jobs()
     if kind not in _REGISTRY:
@@ -135,6 +155,14 @@ def get_spec(kind: str) -> JobSpec:
 
 def kind_of(cfg: Any) -> str:
     kind = getattr(type(cfg), "kind", None)
+    if kind is None:
+        # A config class defined outside its package's jobs.py is registered there: import it once.
+        parts = type(cfg).__module__.split(".")
+        if len(parts) > 2 and parts[0] == "augbench" and parts[1] in JOB_PACKAGES:
+            name = f"augbench.{parts[1]}.jobs"
+            if importlib.util.find_spec(name) is not None:
+                importlib.import_module(name)
+            kind = getattr(type(cfg), "kind", None)
     if kind is None:
         raise ConfigError("kind", f"{type(cfg).__name__} is not a registered job config")
     return kind

@@ -37,9 +37,9 @@ ENGINES = ("naver_browser", "naver_api", "url_list")
 DIAGNOSTICS = Path(".augbench") / "diagnostics"
 
 
-@register_job("crawl", "Crawl images for keywords (Naver browser / Naver Open API / URL list) into an ImageFolder")
+@register_job("crawl.fetch", "Crawl images for keywords (Naver browser / Naver Open API / URL list) into an ImageFolder")
 @dataclass(frozen=True)
-class CrawlConfig:
+class FetchJob:
     """A crawl: one class folder per keyword, ``count`` kept images each."""
 
     # A crawl only ever adds new numbered files under <out>/<keyword>/ (it never overwrites a name it did not
@@ -126,7 +126,7 @@ class CrawlConfig:
                 self.api_client_secret or os.environ.get("NAVER_CLIENT_SECRET", ""))
 
 
-def build_engine(cfg: CrawlConfig, diagnostics_dir: Path) -> Engine:
+def build_engine(cfg: FetchJob, diagnostics_dir: Path) -> Engine:
     """The engine a config asks for (the browser starts lazily, on the first search)."""
     if cfg.engine == "naver_api":
         from augbench.crawl.engines.naver_api import NaverApiEngine
@@ -154,7 +154,7 @@ def build_engine(cfg: CrawlConfig, diagnostics_dir: Path) -> Engine:
     )
 
 
-def _keywords(cfg: CrawlConfig) -> list[str]:
+def _keywords(cfg: FetchJob) -> list[str]:
     kws = [k.strip() for k in cfg.keywords if k.strip()]
     return kws or ["urls"]
 
@@ -230,8 +230,8 @@ def _preview_rows(rows: list[dict[str, Any]]) -> list[Skipped]:
     return [Skipped(str(r.get("url", "")), f"{r['status']}: {r.get('reason', '')}") for r in rows]
 
 
-@job_runner(CrawlConfig)
-def run_crawl(cfg: CrawlConfig, *, progress: ProgressFn, cancel: CancelToken) -> JobResult:
+@job_runner(FetchJob)
+def run_crawl(cfg: FetchJob, *, progress: ProgressFn, cancel: CancelToken) -> JobResult:
     """Crawl every keyword in turn; rejections go to the manifest and ``result.skipped``."""
     t0 = time.monotonic()
     out = Path(cfg.out_dir)
@@ -246,7 +246,7 @@ def run_crawl(cfg: CrawlConfig, *, progress: ProgressFn, cancel: CancelToken) ->
         s.register_kept(dedupe)
     downloader = Downloader(cfg.download_options(), dedupe)
     counts = Counts()
-    result = JobResult(kind="crawl", out_dir=str(out))
+    result = JobResult(kind="crawl.fetch", out_dir=str(out))
     total = cfg.count * len(keywords)
     resumed = sum(min(s.kept, cfg.count) for s in stores)
     state = {"done": resumed, "kw": 0, "kw_kept": 0}
@@ -346,3 +346,5 @@ def _finish(result: JobResult, run: RunFolder, counts: Counts, per_kw: dict[str,
     result.message = message
     run.write_result(result)
 
+
+CrawlConfig = FetchJob  # the class's name before the kinds were renamed (issue 12)

@@ -30,7 +30,7 @@ from augbench.core.atomic import atomic_write_json, atomic_write_text, safe_join
 from augbench.core.dataset import Item, scan_dataset
 from augbench.core.errors import ConfigError, DatasetError
 from augbench.core.imageio import read_image
-from augbench.core.jobs import JobResult, job_runner, register_job
+from augbench.core.jobs import JobResult
 from augbench.core.progress import CancelToken, Progress, ProgressFn, null_progress
 from augbench.core.runfolder import RunFolder, iter_manifest
 from augbench.gan.engines import Loaded, copy_items, generate_transplant, load_items
@@ -42,9 +42,8 @@ GRID_N = 8
 ENGINES = ("transplant", "cyclegan")
 
 
-@register_job("balance", "Balance an ImageFolder with synthetic defects (transplant or CycleGAN)")
 @dataclass(frozen=True)
-class BalanceConfig:
+class BalanceJob:
     """Everything the one button needs; the GUI and ``augbench balance JOB.yaml`` build the same object."""
 
     # consenting to write gated-out images, or training longer, does not change what was written so far
@@ -132,7 +131,7 @@ class BalanceConfig:
                          batch_passes=self.batch_passes, channels_last=self.channels_last, **(select or {}))
 
 
-def training_items(cfg: BalanceConfig) -> tuple[list[Item], list[Item], str]:
+def training_items(cfg: BalanceJob) -> tuple[list[Item], list[Item], str]:
     """(items used as training data, items copied unchanged, note about the split)."""
     info = scan_dataset(cfg.dataset)
     if info.layout == "split-imagefolder":
@@ -191,7 +190,7 @@ def _is_grey(img: np.ndarray) -> bool:
     return img.ndim == 2 or bool(np.array_equal(img[..., 0], img[..., 1]) and np.array_equal(img[..., 0], img[..., 2]))
 
 
-def _check_classes(cfg: BalanceConfig, classes: list[str]) -> None:
+def _check_classes(cfg: BalanceJob, classes: list[str]) -> None:
     """An unknown class name is an error, not a silent no-op (issue 10)."""
     if cfg.normal_class not in classes:
         raise ConfigError("normal_class", f"{cfg.normal_class!r} is not a class of {cfg.dataset} "
@@ -202,7 +201,7 @@ def _check_classes(cfg: BalanceConfig, classes: list[str]) -> None:
                                             f"(classes: {', '.join(classes)})")
 
 
-def run_balance(cfg: BalanceConfig, *, progress: ProgressFn = null_progress, cancel: CancelToken | None = None,
+def run_balance(cfg: BalanceJob, *, progress: ProgressFn = null_progress, cancel: CancelToken | None = None,
                 on_trained: Callable[[dict[str, Any]], None] | None = None) -> JobResult:
     """The one-click run; re-running with the same config resumes training and generation."""
     cancel = cancel or CancelToken()
@@ -226,7 +225,7 @@ def run_balance(cfg: BalanceConfig, *, progress: ProgressFn = null_progress, can
     normals = sorted(loaded[cfg.normal_class], key=lambda x: x.rel)
     channels = cfg.channels or (1 if all(_is_grey(n.image) for n in normals[:20]) else 3)
     prefix = "train/" if any(it.split for it in train) else ""
-    result = JobResult(kind="balance", out_dir=str(out), skipped=list(bad))
+    result = JobResult(kind="gan.balance", out_dir=str(out), skipped=list(bad))
     summaries: list[dict[str, Any]] = []
     report_dir = out.with_name(out.name + "_report")
     try:
@@ -288,7 +287,7 @@ def run_balance(cfg: BalanceConfig, *, progress: ProgressFn = null_progress, can
     return result
 
 
-def _cyclegan(cfg: BalanceConfig, plan: ClassPlan, normals: list[Loaded], defects: list[Loaded], channels: int,
+def _cyclegan(cfg: BalanceJob, plan: ClassPlan, normals: list[Loaded], defects: list[Loaded], channels: int,
               out_cls: Path, run: RunFolder, progress: ProgressFn, cancel: CancelToken, done: set[str],
               on_trained: Callable[[dict[str, Any]], None] | None) -> tuple[list[str], dict[str, Any]]:
     from augbench.gan.cyclegan_engine import generate_cyclegan, native_size, train_translator
@@ -349,9 +348,10 @@ def report_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@job_runner(BalanceConfig)
-def run(cfg: BalanceConfig, *, progress: ProgressFn = null_progress, cancel: CancelToken | None = None) -> JobResult:
+def run(cfg: BalanceJob, *, progress: ProgressFn = null_progress, cancel: CancelToken | None = None) -> JobResult:
     return run_balance(cfg, progress=progress, cancel=cancel)
 
 
-__all__ = ["BalanceConfig", "run_balance", "torch"]
+BalanceConfig = BalanceJob  # the class's name before the kinds were renamed (issue 12)
+
+__all__ = ["BalanceConfig", "BalanceJob", "run_balance", "torch"]

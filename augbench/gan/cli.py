@@ -46,7 +46,7 @@ def _cmd_balance(args: argparse.Namespace) -> int:
     if not isinstance(cfg, BalanceConfig):
         from augbench.core.errors import ConfigError
 
-        raise ConfigError("kind", f"{args.job} is a {type(cfg).kind!r} job; `augbench balance` needs kind: balance")
+        raise ConfigError("kind", f"{args.job} is a {type(cfg).kind!r} job; `augbench balance` needs kind: gan.balance")
     if args.budget is not None:
         cfg = dataclasses.replace(cfg, time_budget_s=args.budget)
     if args.engine is not None:
@@ -123,7 +123,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-failed-quality", action="store_true", help="write outputs that fail the realism gate")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_transplant)
-    p = sub.add_parser("balance", help="one-click balancing run from a job file (kind: balance)")
+    p = sub.add_parser("balance", help="one-click balancing run from a job file (kind: gan.balance)")
     p.add_argument("job")
     p.add_argument("--budget", type=float, default=None, help="override time_budget_s (per defect class)")
     p.add_argument("--engine", default=None, choices=["transplant", "cyclegan"], help="override the job's engine")

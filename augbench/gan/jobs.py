@@ -1,4 +1,7 @@
-"""Job kinds of the GAN package: ``gan.train``, ``gan.translate`` and ``balance`` (in :mod:`.balance`)."""
+"""Job kinds of the GAN package: ``gan.train``, ``gan.translate``, ``gan.transplant`` and ``gan.balance``.
+
+``gan.balance`` (old name ``balance``) is defined in :mod:`.balance` and registered here.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +18,8 @@ from augbench.core.imageio import image_size, write_image
 from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
 from augbench.core.progress import CancelToken, Progress, ProgressFn, null_progress
 from augbench.core.runfolder import RunFolder, iter_manifest
-from augbench.gan import balance as _balance  # noqa: F401 - registers the "balance" kind
-from augbench.gan.balance import _split_holdout, detect_channels
+from augbench.gan.balance import BalanceConfig, BalanceJob, _split_holdout, detect_channels
+from augbench.gan.balance import run as run_balance_job
 from augbench.gan.data import UnpairedData, list_images, load_folder, load_image, to_tensor, to_uint8
 from augbench.gan.engines import WRITE_EXTS, resize_to
 from augbench.gan.monitor import make_evaluator, make_previewer
@@ -25,7 +28,7 @@ from augbench.gan.trainer import GanConfig, Trainer, load_model
 
 @register_job("gan.train", "Train a CycleGAN translator between two image folders")
 @dataclass(frozen=True)
-class GanTrainJob:
+class TrainJob:
     """Unpaired training: ``domain_a`` (e.g. normals) <-> ``domain_b`` (e.g. one defect class)."""
 
     guard_rerun_free = ("epochs", "steps_per_epoch", "time_budget_s")  # resuming may train longer
@@ -45,8 +48,8 @@ class GanTrainJob:
         check_policy(self.model.diffaugment, "model.diffaugment")
 
 
-@job_runner(GanTrainJob)
-def run_train(cfg: GanTrainJob, *, progress: ProgressFn = null_progress,
+@job_runner(TrainJob)
+def run_train(cfg: TrainJob, *, progress: ProgressFn = null_progress,
               cancel: CancelToken | None = None) -> JobResult:
     a_paths, b_paths = list_images(cfg.domain_a), list_images(cfg.domain_b)
     if not a_paths or not b_paths:
@@ -95,7 +98,7 @@ def run_train(cfg: GanTrainJob, *, progress: ProgressFn = null_progress,
 
 @register_job("gan.translate", "Translate a folder of images with a trained CycleGAN checkpoint")
 @dataclass(frozen=True)
-class GanTranslateJob:
+class TranslateJob:
     checkpoint: str = field(metadata={"role": "input"})
     input_dir: str = field(metadata={"role": "input"})
     out_dir: str = field(metadata={"role": "output"})
@@ -109,8 +112,8 @@ class GanTranslateJob:
             raise ConfigError("checkpoint", "a checkpoint file is required")
 
 
-@job_runner(GanTranslateJob)
-def run_translate(cfg: GanTranslateJob, *, progress: ProgressFn = null_progress,
+@job_runner(TranslateJob)
+def run_translate(cfg: TranslateJob, *, progress: ProgressFn = null_progress,
                   cancel: CancelToken | None = None) -> JobResult:
     cancel = cancel or CancelToken()
     model, ckpt = load_model(cfg.checkpoint, cfg.device)
@@ -151,7 +154,7 @@ def run_translate(cfg: GanTranslateJob, *, progress: ProgressFn = null_progress,
 
 @register_job("gan.transplant", "Paste real defect regions into normal images (the transplant engine)")
 @dataclass(frozen=True)
-class GanTransplantJob:
+class TransplantJob:
     """``n`` synthetic defects from two folders: defects (with optional masks/boxes) into normals.
 
     The same engine, gate and provenance as ``balance`` with ``engine: transplant``, for users who
@@ -180,8 +183,8 @@ class GanTransplantJob:
     seed: int = 0
 
 
-@job_runner(GanTransplantJob)
-def run_transplant(cfg: GanTransplantJob, *, progress: ProgressFn = null_progress,
+@job_runner(TransplantJob)
+def run_transplant(cfg: TransplantJob, *, progress: ProgressFn = null_progress,
                    cancel: CancelToken | None = None) -> JobResult:
     from augbench.core.dataset import Item
     from augbench.gan.engines import generate_transplant, load_items
@@ -211,4 +214,14 @@ def run_transplant(cfg: GanTransplantJob, *, progress: ProgressFn = null_progres
     return result
 
 
-__all__ = ["GanTrainJob", "GanTranslateJob", "GanTransplantJob", "make_evaluator", "make_previewer"]
+register_job("gan.balance", "Balance an ImageFolder with synthetic defects (transplant or CycleGAN)")(BalanceJob)
+job_runner(BalanceJob)(run_balance_job)
+
+# The classes' names before the kinds were renamed (issue 12).
+GanTrainJob = TrainJob
+GanTranslateJob = TranslateJob
+GanTransplantJob = TransplantJob
+
+__all__ = ["BalanceConfig", "BalanceJob", "GanTrainJob", "GanTranslateJob", "GanTransplantJob", "TrainJob",
+           "TransplantJob", "TranslateJob", "make_evaluator", "make_previewer", "run_balance_job", "run_train",
+           "run_translate", "run_transplant"]

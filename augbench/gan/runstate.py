@@ -62,7 +62,7 @@ def resume_conflicts(cfg: Any) -> list[str]:
     out = Path(cfg.out_dir)
     if (out / "job.yaml").is_file():
         try:
-            check_rerun(absolutize(cfg), out.resolve(), "balance")
+            check_rerun(absolutize(cfg), out.resolve(), "gan.balance")
         except RerunMismatchError as exc:
             problems.append(str(exc).split("\n", 1)[-1].split("\nUse the recorded")[0])
         except AugbenchError as exc:

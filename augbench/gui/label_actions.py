@@ -139,7 +139,7 @@ class LabelActionsMixin:
         self.stats_panel.run(fn=lambda progress, cancel: compute_stats(folder, fmt, progress=progress, cancel=cancel))
 
     def convert_labels(self, dst: str | None = None) -> None:
-        """Run the ``labels-convert`` job on the open folder (from the current format to ``dst``)."""
+        """Run the ``label.convert`` job on the open folder (from the current format to ``dst``)."""
         folder = self.session.folder
         if folder is None or self.stats_panel.busy:
             return

@@ -1,6 +1,6 @@
 """Benchmark tab: choose data, models, arms and seeds; run; watch the table and charts fill in.
 
-The tab builds a ``bench.experiment`` job and hands it to the shared JobPanel
+The tab builds a ``classify.compare`` job and hands it to the shared JobPanel
 worker. Every time a run finishes (``stage == "run_done"``) the tab re-reads the
 run JSONs from the results folder and redraws the table, the bar chart (macro-F1
 mean with std error bars per arm) and the confusion matrices; epoch reports

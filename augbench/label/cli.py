@@ -57,6 +57,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.add_argument("folder")
     s.add_argument("--prefer", choices=[f.name for f in per_image_formats()], default="yolo",
                    help="format read when both exist")
-    s.add_argument("--out", help="folder for stats.json/stats.txt (default FOLDER/.augbench/labels-stats)")
+    s.add_argument("--out", help="folder for stats.json/stats.txt (default FOLDER/.augbench/label.stats)")
     s.add_argument("--json", action="store_true", help="print the numbers as JSON")
     s.set_defaults(func=_stats)

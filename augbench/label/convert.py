@@ -8,7 +8,7 @@ labels cannot shift their ids.
 
 Never overwrite a file the job did not write: an existing target is replaced only when the
 caller's ``owned`` map says this job wrote it and its bytes have not changed since (the
-``labels-convert`` manifest records a SHA-256 per file). Otherwise an existing COCO file stops
+``label.convert`` manifest records a SHA-256 per file). Otherwise an existing COCO file stops
 the conversion with one clear line, and an existing per-image label file is skipped with its
 reason — unless ``backup`` asks to keep the old file as ``<name>.bak`` (reported) and go on.
 """
@@ -79,7 +79,7 @@ class _OverwriteRule:
             os.replace(target, dest)
             self.report.backups.append((str(target), str(dest)))
             return None
-        return f"{target} already exists and was not written by labels-convert (or was edited since)"
+        return f"{target} already exists and was not written by label.convert (or was edited since)"
 
 
 def read_folder(folder: Path, src: AnyFmt, coco_file: Path | None, report: ConvertReport,

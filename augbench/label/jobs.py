@@ -1,4 +1,4 @@
-"""Registered label jobs: ``labels-convert`` and ``labels-stats``.
+"""Registered label jobs: ``label.convert`` and ``label.stats`` (old names ``labels-convert``, ``labels-stats``).
 
 Both run from the GUI worker, the CLI (``augbench labels ...``) or a job file
 (``augbench run job.yaml``). Run records (``job.yaml``, ``result.json``,
@@ -24,13 +24,22 @@ from augbench.label.stats import compute_stats
 FORMATS = list(FORMAT_TABLE)  # the label-format table's names
 
 
+# The record folders' names before the kinds were renamed: a folder that already has one keeps using it,
+# so a re-convert still finds the manifest of the label files it wrote earlier.
+_OLD_RUN_DIRS = {"label.convert": "label.convert", "label.stats": "label.stats"}
+
+
 def _run_dir(folder: str, kind: str, out_dir: str) -> Path:
-    return Path(out_dir) if out_dir else Path(folder) / ".augbench" / kind
+    if out_dir:
+        return Path(out_dir)
+    base = Path(folder) / ".augbench"
+    old = base / _OLD_RUN_DIRS.get(kind, kind)
+    return old if old.is_dir() and not (base / kind).exists() else base / kind
 
 
-@register_job("labels-convert", summary="convert a folder's box labels between YOLO, Pascal VOC and COCO json")
+@register_job("label.convert", summary="convert a folder's box labels between YOLO, Pascal VOC and COCO json")
 @dataclass(frozen=True)
-class LabelsConvertJob:
+class ConvertJob:
     """Convert box labels of an image folder between YOLO, Pascal VOC and COCO json."""
 
     # A one-shot tool that writes label files beside the images on purpose: no re-run check, and
@@ -58,12 +67,12 @@ class LabelsConvertJob:
         return {"coco_file": "output_file" if self.dst == "coco" else "input"}
 
     def run_dir(self) -> str:
-        return str(_run_dir(self.folder, "labels-convert", ""))
+        return str(_run_dir(self.folder, "label.convert", ""))
 
 
-@job_runner(LabelsConvertJob)
-def run_convert(cfg: LabelsConvertJob, *, progress: ProgressFn, cancel: CancelToken) -> JobResult:
-    run = RunFolder(_run_dir(cfg.folder, "labels-convert", ""))
+@job_runner(ConvertJob)
+def run_convert(cfg: ConvertJob, *, progress: ProgressFn, cancel: CancelToken) -> JobResult:
+    run = RunFolder(_run_dir(cfg.folder, "label.convert", ""))
     # Files an earlier convert wrote, with their hash then: only those (if unchanged) may be regenerated.
     owned = {str(r["real"]): str(r["sha256"]) for r in run.manifest.rows() if r.get("real") and r.get("sha256")}
     rep = convert_folder(cfg.folder, cfg.src, cfg.dst, out_dir=cfg.out_dir or None,  # type: ignore[arg-type]
@@ -72,10 +81,10 @@ def run_convert(cfg: LabelsConvertJob, *, progress: ProgressFn, cancel: CancelTo
     run.write_job(cfg)
     for p in rep.outputs:
         run.manifest.append({"path": str(p), "real": os.path.realpath(p), "sha256": file_sha256(Path(p)),
-                             "source": cfg.folder, "from": cfg.src, "to": cfg.dst, "origin": "labels-convert"})
+                             "source": cfg.folder, "from": cfg.src, "to": cfg.dst, "origin": "label.convert"})
     out_dir = str(rep.outputs[-1].parent) if rep.outputs else (cfg.out_dir or cfg.folder)
     result = JobResult(
-        kind="labels-convert",
+        kind="label.convert",
         out_dir=out_dir,
         outputs=[str(p) for p in rep.outputs],
         skipped=[Skipped(p, why) for p, why in rep.skipped],
@@ -88,16 +97,16 @@ def run_convert(cfg: LabelsConvertJob, *, progress: ProgressFn, cancel: CancelTo
     return result
 
 
-@register_job("labels-stats", summary="class counts, boxes per image, missing/empty labels, box sizes")
+@register_job("label.stats", summary="class counts, boxes per image, missing/empty labels, box sizes")
 @dataclass(frozen=True)
-class LabelsStatsJob:
+class StatsJob:
     """Label statistics of an image folder (class balance before augmenting)."""
 
     guard_rerun_check = False  # a fresh report each time; it describes the folder as it is now
 
     folder: str = field(metadata={"role": "input", "folder": True})
     prefer: str = field(default="yolo", metadata={"choices": [f.name for f in per_image_formats()]})
-    # where stats.json/stats.txt go; default <folder>/.augbench/labels-stats
+    # where stats.json/stats.txt go; default <folder>/.augbench/label.stats
     out_dir: str = field(default="", metadata={"role": "output"})
 
     def __post_init__(self) -> None:
@@ -105,20 +114,20 @@ class LabelsStatsJob:
             raise ConfigError("folder", "give the image folder")
 
     def run_dir(self) -> str:
-        return str(_run_dir(self.folder, "labels-stats", self.out_dir))
+        return str(_run_dir(self.folder, "label.stats", self.out_dir))
 
 
-@job_runner(LabelsStatsJob)
-def run_stats(cfg: LabelsStatsJob, *, progress: ProgressFn, cancel: CancelToken) -> JobResult:
+@job_runner(StatsJob)
+def run_stats(cfg: StatsJob, *, progress: ProgressFn, cancel: CancelToken) -> JobResult:
     from augbench.core.atomic import atomic_write_json, atomic_write_text
 
     st = compute_stats(cfg.folder, cfg.prefer, progress=progress, cancel=cancel)  # type: ignore[arg-type]
-    run = RunFolder(_run_dir(cfg.folder, "labels-stats", cfg.out_dir))
+    run = RunFolder(_run_dir(cfg.folder, "label.stats", cfg.out_dir))
     run.write_job(cfg)
     outputs = [atomic_write_json(run.root / "stats.json", st.to_dict()), atomic_write_text(run.root / "stats.txt",
                                                                                             st.to_text())]
     result = JobResult(
-        kind="labels-stats",
+        kind="label.stats",
         out_dir=str(run.root),
         outputs=[str(p) for p in outputs],
         skipped=[Skipped(p, why) for p, why in st.unreadable],
@@ -127,3 +136,8 @@ def run_stats(cfg: LabelsStatsJob, *, progress: ProgressFn, cancel: CancelToken)
     )
     run.write_result(result)
     return result
+
+
+# The classes' names before the kinds were renamed (issue 12).
+LabelsConvertJob = ConvertJob
+LabelsStatsJob = StatsJob

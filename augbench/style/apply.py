@@ -22,7 +22,7 @@ from augbench.core.atomic import atomic_write_bytes, safe_join
 from augbench.core.dataset import Item, scan_dataset
 from augbench.core.errors import AugbenchError, Cancelled, ConfigError, ImageReadError
 from augbench.core.imageio import read_image, write_image
-from augbench.core.jobs import JobResult, Skipped, job_runner, register_job
+from augbench.core.jobs import JobResult, Skipped
 from augbench.core.layout import classes_for_label, list_images
 from augbench.core.progress import CancelToken, Progress, ProgressFn
 from augbench.core.runfolder import RunFolder
@@ -30,9 +30,8 @@ from augbench.core.shard import parse_shard
 from augbench.style.engine import AdaINEngine, StyleEngine, boxes_to_mask, fit_side
 
 
-@register_job("style.apply", "stylize a folder or ImageFolder classes with a style bank (labels carried over)")
 @dataclass(frozen=True)
-class StyleApplyConfig:
+class ApplyJob:
     """Stylize images with AdaIN (or Magenta) as data augmentation."""
 
     input_dir: str = field(metadata={"role": "input"})
@@ -72,7 +71,7 @@ class StyleApplyConfig:
                                          "(outputs would be stylized again on the next run)")
 
 
-def build_engine(cfg: StyleApplyConfig) -> StyleEngine:
+def build_engine(cfg: ApplyJob) -> StyleEngine:
     """The engine a config asks for (networks load lazily on first use)."""
     if cfg.engine == "magenta":
         from augbench.style.magenta import MagentaEngine
@@ -155,8 +154,7 @@ def _out_name(root: Path, out_root: Path, item: Item, k: int) -> Path:
     return safe_join(out_root, *rel.parent.parts, f"{item.image.stem}_style{k:02d}{ext}")
 
 
-@job_runner(StyleApplyConfig)
-def run_style_apply(cfg: StyleApplyConfig, *, progress: ProgressFn, cancel: CancelToken,
+def run_style_apply(cfg: ApplyJob, *, progress: ProgressFn, cancel: CancelToken,
                     engine: StyleEngine | None = None) -> JobResult:
     """Run the batch. ``engine`` may be injected (tests use tiny random networks)."""
     info = scan_dataset(cfg.input_dir)
@@ -260,3 +258,6 @@ def run_style_apply(cfg: StyleApplyConfig, *, progress: ProgressFn, cancel: Canc
                       f"to {out_root}" + (f"; skipped {len(result.skipped)}" if result.skipped else ""))
     run.write_result(result)
     return result
+
+
+StyleApplyConfig = ApplyJob  # the class's name before the kinds were renamed (issue 12)

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from augbench.core.atomic import atomic_write_bytes, atomic_write_json
 from augbench.core.errors import ConfigError, ImageReadError
 from augbench.core.imageio import IMAGE_EXTS, read_image
-from augbench.core.jobs import JobResult, job_runner, register_job
+from augbench.core.jobs import JobResult
 from augbench.core.progress import CancelToken, Progress, ProgressFn
 from augbench.style import data as builtin
 from augbench.style.engine import bf16_is_fast
@@ -37,9 +37,8 @@ from augbench.style.networks import build_decoder, build_encoder
 from augbench.style.weights import DECODER_FORMAT, pick_device
 
 
-@register_job("style.train-decoder", "train an AdaIN decoder for the offline VGG-16 encoder")
 @dataclass(frozen=True)
-class TrainDecoderConfig:
+class TrainJob:
     """Train the AdaIN decoder (content + style loss, as in Huang & Belongie 2017)."""
 
     # Checkpoints carry their own config; a resume may change the schedule (steps, minutes, lr, warm-up).
@@ -192,8 +191,7 @@ def export_decoder(decoder: torch.nn.Module, path: Path, meta: dict, arch: str =
     return path
 
 
-@job_runner(TrainDecoderConfig)
-def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: CancelToken) -> JobResult:
+def run_train_decoder(cfg: TrainJob, *, progress: ProgressFn, cancel: CancelToken) -> JobResult:
     """Train until ``steps`` or ``max_minutes``; resume from ``out_dir/checkpoint.pt`` when present."""
     t_start = time.monotonic()
     if cfg.threads:
@@ -378,9 +376,12 @@ def run_train_decoder(cfg: TrainDecoderConfig, *, progress: ProgressFn, cancel: 
             raise
         status = "cancelled"
     checkpoint()
-    return JobResult(kind="style.train-decoder", status=status, out_dir=str(out),
+    return JobResult(kind="style.train", status=status, out_dir=str(out),
                      outputs=[str(out / "decoder_vgg16.pt"), str(ckpt_path)],
                      metrics={"steps": step, "content_loss_ema": run_c, "style_loss_ema": run_s,
                               "minutes": round((time.monotonic() - t_start) / 60, 2),
                               "lr_final": cfg.lr / (1.0 + cfg.lr_decay * step)},
                      message=json.dumps({"device": str(device)}))
+
+
+TrainDecoderConfig = TrainJob  # the class's name before the kinds were renamed (issue 12)

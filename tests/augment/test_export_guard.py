@@ -52,7 +52,7 @@ def test_a_second_job_into_a_busy_folder_is_refused(tmp_path: Path) -> None:
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         (out / ".augbench.lock").write_text(json.dumps({"pid": holder.pid, "host": socket.gethostname(),
-                                                        "kind": "augment", "started": "08:00"}))
+                                                        "kind": "augment.export", "started": "08:00"}))
         with pytest.raises(OutputBusyError, match="in use by another augbench job"):
             run_job(AugmentJob(input_dir=str(src), output_dir=str(out), steps=FLIP, copies=1, workers=1))
         assert [p.name for p in out.iterdir()] == [".augbench.lock"]  # no mixed outputs

@@ -10,7 +10,7 @@ def test_classify_imports_without_pyqt() -> None:
     code = ("import sys; sys.modules['PyQt5'] = None\n"
             "import augbench.classify.jobs, augbench.classify.report, augbench.classify.cli\n"
             "from augbench.core.jobs import registered_kinds\n"
-            "assert {'bench.experiment', 'bench.train'} <= set(registered_kinds())\n"
+            "assert {'classify.compare', 'classify.train'} <= set(registered_kinds())\n"
             "print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

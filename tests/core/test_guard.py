@@ -246,9 +246,9 @@ def test_a_run_that_wrote_nothing_does_not_block_a_corrected_rerun(tmp_path: Pat
 def test_another_kind_in_the_folder_is_refused(tmp_path: Path, data: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    (out / "job.yaml").write_text("kind: augment\ninput_dir: x\noutput_dir: y\n", encoding="utf-8")
+    (out / "job.yaml").write_text("kind: augment.export\ninput_dir: x\noutput_dir: y\n", encoding="utf-8")
     (out / "a_aug000.jpg").write_bytes(b"x")
-    with pytest.raises(RerunMismatchError, match="'augment' job"):
+    with pytest.raises(RerunMismatchError, match="'augment.export' job"):
         run_job(GuardedJob(input_dir=str(data), out_dir=str(out)))
 
 

@@ -47,13 +47,13 @@ def _run_count(cfg: CountJob, *, progress, cancel) -> JobResult:
 def test_registry_lists_kind_and_augment_job() -> None:
     kinds = registered_kinds()
     assert "test.count" in kinds
-    assert "augment" in kinds
+    assert "augment.export" in kinds and "augment" not in kinds  # old names are aliases, not listed
 
 
 def test_unknown_kind_is_a_clear_error() -> None:
     with pytest.raises(UnknownKindError) as exc:
         job_from_dict({"kind": "no.such.job"})
-    assert "no.such.job" in str(exc.value) and "augment" in str(exc.value)
+    assert "no.such.job" in str(exc.value) and "augment.export" in str(exc.value)
 
 
 @pytest.mark.parametrize(

@@ -94,14 +94,14 @@ def test_api_needs_credentials(monkeypatch):
 )
 def test_config_errors_name_the_field(data, field):
     with pytest.raises(ConfigError) as ei:
-        job_from_dict({"kind": "crawl", **data})
+        job_from_dict({"kind": "crawl.fetch", **data})
     assert ei.value.field == field
 
 
 def test_crawl_is_a_registered_job_that_round_trips(tmp_path):
     from augbench.core.jobs import load_job, save_job
 
-    assert get_spec("crawl").config_cls is CrawlConfig
+    assert get_spec("crawl.fetch").config_cls is CrawlConfig
     cfg = CrawlConfig(keywords=("고양이", "dog"), out_dir=str(tmp_path), count=7, formats=("jpg",))
     save_job(cfg, tmp_path / "job.yaml")
     assert load_job(tmp_path / "job.yaml") == cfg
@@ -145,6 +145,6 @@ def test_cli_url_list_crawl(site, tmp_path, capsys):
     code = main(["crawl", "birds", "-o", str(out), "-n", "5", "--url", a, "--url", b, "--delay", "0", "-q"])
     assert code == 0
     assert sorted(p.name for p in (out / "birds").glob("*.jpg")) == ["000001.jpg", "000002.jpg"]
-    assert "crawl: completed" in capsys.readouterr().out
+    assert "crawl.fetch: completed" in capsys.readouterr().out
     code = main(["crawl", "x", "-o", str(out), "--api-id", "i", "--save-job", str(tmp_path / "j.yaml")])
     assert code == 0 and yaml.safe_load((tmp_path / "j.yaml").read_text())["engine"] == "naver_api"

@@ -60,7 +60,7 @@ def test_full_size_crawl_scrolls_opens_viewer_and_saves_originals(site, tmp_path
     assert any(p.preview is not None for p in progress.reports)
     assert progress.last.done == 26 and progress.last.total == 26
     job = (out / "job.yaml").read_text(encoding="utf-8")
-    assert "kind: crawl" in job
+    assert "kind: crawl.fetch" in job
     assert json.loads((out / "result.json").read_text())["status"] == "completed"
 
 

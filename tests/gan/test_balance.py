@@ -55,7 +55,7 @@ def test_balance_split_dataset_generates_only_from_train(tmp_path: Path) -> None
 
 def test_balance_job_yaml_cancel_and_resume(tmp_path: Path) -> None:
     root = write_tiny_imagefolder(tmp_path / "ds", {"normal": 8, "defect": 2})
-    job = {"kind": "balance", "dataset": str(root), "out_dir": str(tmp_path / "o"), "normal_class": "normal",
+    job = {"kind": "gan.balance", "dataset": str(root), "out_dir": str(tmp_path / "o"), "normal_class": "normal",
            "defect_classes": ["defect"], "generated_copy": str(tmp_path / "gen"), **{**TINY_BAL, "epochs": 2}}
     (tmp_path / "job.yaml").write_text(yaml.safe_dump(job))
     cfg = load_job(tmp_path / "job.yaml")

@@ -156,7 +156,7 @@ def test_cli_gan_transplant_and_balance_engine_override(tmp_path: Path) -> None:
                  "-n", "5", "--kid-features", "pixels"]) == 0
     rows = [r for r in iter_manifest(tmp_path / "t" / "manifest.jsonl") if r.get("synthetic")]
     assert len(rows) == 5 and all((tmp_path / "t" / r["file"]).exists() for r in rows)
-    job = {"kind": "balance", "dataset": str(root), "out_dir": str(tmp_path / "b"), "normal_class": "normal",
+    job = {"kind": "gan.balance", "dataset": str(root), "out_dir": str(tmp_path / "b"), "normal_class": "normal",
            "defect_classes": ["defect"], "engine": "cyclegan", "kid_features": "pixels", "gate_n": 4}
     (tmp_path / "job.yaml").write_text(yaml.safe_dump(job))
     assert main(["balance", str(tmp_path / "job.yaml"), "--engine", "transplant"]) == 0

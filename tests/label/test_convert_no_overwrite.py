@@ -29,7 +29,7 @@ def test_to_coco_refuses_an_existing_coco_file_and_keeps_it(voc_folder: Path) ->
     target = voc_folder / "annotations.json"
     target.write_text(json.dumps(USER_COCO), encoding="utf-8")
     before = target.read_bytes()
-    with pytest.raises(AugbenchError, match="not written by labels-convert"):
+    with pytest.raises(AugbenchError, match="not written by label.convert"):
         run_job(LabelsConvertJob(folder=str(voc_folder), src="voc", dst="coco"))
     assert target.read_bytes() == before  # segmentation and licenses still there
 

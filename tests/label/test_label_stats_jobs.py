@@ -36,7 +36,7 @@ def test_convert_job_round_trips_through_a_job_file(tmp_path: Path, voc_folder: 
     res = run_job(cfg)
     assert res.status == "completed" and res.metrics["class_names"] == ["dog", "고양이"]
     assert (voc_folder / "classes.txt").read_text(encoding="utf-8") == "dog\n고양이\n"
-    assert (voc_folder / ".augbench" / "labels-convert" / "result.json").is_file()
+    assert (voc_folder / ".augbench" / "label.convert" / "result.json").is_file()
 
 
 def test_cli_convert_to_coco_and_stats(voc_folder: Path, capsys) -> None:
