@@ -26,7 +26,7 @@ FORMATS = list(FORMAT_TABLE)  # the label-format table's names
 
 # The record folders' names before the kinds were renamed: a folder that already has one keeps using it,
 # so a re-convert still finds the manifest of the label files it wrote earlier.
-_OLD_RUN_DIRS = {"label.convert": "label.convert", "label.stats": "label.stats"}
+_OLD_RUN_DIRS = {"label.convert": "labels-convert", "label.stats": "labels-stats"}
 
 
 def _run_dir(folder: str, kind: str, out_dir: str) -> Path:

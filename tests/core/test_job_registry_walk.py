@@ -118,3 +118,15 @@ def test_guard_takes_an_old_recorded_kind_for_the_new_one(tmp_path: Path) -> Non
     (out / "job.yaml").write_text(yaml.safe_dump({**config_to_dict(cfg), "kind": "balance"}), encoding="utf-8")
     with pytest.raises(RerunMismatchError, match="'balance' job"):
         check_rerun(cfg, out, "augment.export")
+
+
+def test_label_jobs_keep_a_record_folder_under_its_old_name(tmp_path: Path) -> None:
+    """A data set converted before the rename keeps its ``.augbench/labels-convert`` records (and their manifest)."""
+    from augbench.label.jobs import ConvertJob, StatsJob
+
+    fresh, old = tmp_path / "fresh", tmp_path / "old"
+    fresh.mkdir()
+    (old / ".augbench" / "labels-convert").mkdir(parents=True)
+    assert Path(ConvertJob(folder=str(fresh)).run_dir()) == fresh / ".augbench" / "label.convert"
+    assert Path(ConvertJob(folder=str(old)).run_dir()) == old / ".augbench" / "labels-convert"
+    assert Path(StatsJob(folder=str(old)).run_dir()) == old / ".augbench" / "label.stats"
