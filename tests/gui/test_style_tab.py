@@ -172,3 +172,39 @@ def test_tab_in_main_window(qtbot, qsettings) -> None:
     assert "Style" in titles
     assert isinstance(win.tab("style"), StyleTab)
     win.close()
+
+
+def test_every_input_control_has_a_tooltip(tab) -> None:
+    """Issue 14: Style had tooltips on 2 of 18 input controls."""
+    from PyQt5.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QListWidget, QSlider
+
+    kinds = (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QListWidget, QSlider)
+    controls = [w for w in tab.findChildren(kinds) if not isinstance(w.parent(), QAbstractSpinBox)]
+    assert len(controls) >= 18
+    missing = [f"{type(w).__name__} {getattr(w, 'text', lambda: '')()!r}" for w in controls if not w.toolTip()]
+    assert missing == []
+
+
+def test_engine_default_is_the_benchmark_winner_with_the_reason(tab) -> None:
+    from augbench.gui.style_model import DEFAULT_ENGINE
+
+    assert tab.engine_combo.currentData() == DEFAULT_ENGINE == tab.model.engine_name
+    assert "benchmark" in tab.engine_combo.toolTip() and "dB" in tab.engine_combo.toolTip()
+
+
+def test_batch_end_says_what_was_written(qtbot, tab, files) -> None:
+    """Issue 14: the batch used to end with a bare "done"."""
+    write_image(files["data"] / "normal" / "thin.png", np.full((1, 300, 3), 90, np.uint8))
+    tab.batch_engine = _tiny_engine("adain", 64)
+    tab.input_edit.setText(str(files["data"]))
+    tab.add_styles([files["style"]])
+    tab.output_edit.setText(str(files["out"]))
+    tab.copies_spin.setValue(1)
+    qtbot.mouseClick(tab.run_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not tab.batch_panel.busy, timeout=60000)
+    res = tab.batch_panel.last_result
+    assert res.status == "completed" and len(res.outputs) == 6
+    status, summary = tab.batch_panel.status.text(), tab.batch_summary.text()
+    assert status != "done" and "wrote 6" in status
+    assert "wrote 6" in summary and str(files["out"]) in summary
+    assert "skipped 1" in summary and "thin.png" in summary and "too thin" in summary
