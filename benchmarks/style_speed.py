@@ -222,7 +222,7 @@ def main() -> None:
           f"`{eng.decoder_arch}`, "
           f"bf16 weights + channels-last where the CPU has AVX512-BF16/AMX (here: {eng.bf16}); median of "
           f"{args.repeats} runs (full vs plain interleaved A/B). Load: average {load0:.1f} at start, "
-          f"{data['loadavg_end']:.1f} at the end, on 2 cores shared with other jobs and a decoder training, so "
+          f"{data['loadavg_end']:.1f} at the end, on 2 cores shared with other helpers' jobs, so "
           f"absolute numbers are pessimistic; ratios within the run are fair.\n\n"
           + md_table(["what", "wall ms per image", "CPU ms (all threads)", "note"], rows))
     write_results("style_speed", data, md)
