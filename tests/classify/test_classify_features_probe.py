@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from protocol_data import build_protocol_data
 
 from augbench.classify.data import augmented_copy, classic_pipeline
 from augbench.classify.features import FeatureCache, extract, pixel_key
@@ -87,21 +88,7 @@ def test_oversample_rows_balance_the_classes() -> None:
 @pytest.fixture
 def protocol_data(tmp_path: Path) -> tuple[Path, Path]:
     """A tiny two-class folder + a protocol split over it (ids relative to the folder)."""
-    from augbench.classify.protocol import Item, make_protocol_split
-    from augbench.core.imageio import write_image
-
-    rng = np.random.default_rng(0)
-    items = []
-    for cls, n in (("normal", 40), ("defect", 30)):
-        for i in range(n):
-            img = rng.integers(0, 80, (32, 32), dtype=np.uint8)
-            if cls == "defect":
-                img[8:20, 8:20] = 230
-            write_image(tmp_path / "data" / cls / f"{cls}{i:02d}.png", img)
-            items.append(Item(f"{cls}/{cls}{i:02d}.png", cls))
-    split = make_protocol_split(items, minority="defect", n_test=6, n_val=4, n_oracle=8, n_major=20, n_minor=6,
-                                seeds=[0, 1])
-    (tmp_path / "split.json").write_text(json.dumps(split))
+    build_protocol_data(tmp_path, 40, 30, seeds=[0, 1], n_test=6, n_val=4, n_oracle=8, n_major=20, n_minor=6)
     return tmp_path / "data", tmp_path / "split.json"
 
 

@@ -92,23 +92,9 @@ def test_early_stopping_stops_after_patience_epochs_without_gain(tiny_data: Path
 
 
 def test_finetune_head_trains_each_seed_on_its_protocol_subset(tmp_path: Path) -> None:
-    import numpy as np
+    from protocol_data import build_protocol_data
 
-    from augbench.classify.protocol import Item, make_protocol_split
-    from augbench.core.imageio import write_image
-
-    rng = np.random.default_rng(0)
-    items = []
-    for cls, n in (("normal", 30), ("defect", 24)):
-        for i in range(n):
-            img = rng.integers(0, 80, (32, 32), dtype=np.uint8)
-            if cls == "defect":
-                img[8:20, 8:20] = 230
-            write_image(tmp_path / "data" / cls / f"{cls}{i:02d}.png", img)
-            items.append(Item(f"{cls}/{cls}{i:02d}.png", cls))
-    split = make_protocol_split(items, minority="defect", n_test=5, n_val=4, n_oracle=6, n_major=16, n_minor=6,
-                                seeds=[0, 1])
-    (tmp_path / "split.json").write_text(json.dumps(split))
+    build_protocol_data(tmp_path, 30, 24, seeds=[0, 1], n_test=5, n_val=4, n_oracle=6, n_major=16, n_minor=6)
     cfg = ExperimentConfig(data=str(tmp_path / "data"), out_dir=str(tmp_path / "e"),
                            arms=["baseline", "oracle@4", "aug_oversample@5"], seeds=[0, 1], epochs=1, batch_size=8,
                            image_size=32, width=8, channels=1, protocol_split=str(tmp_path / "split.json"),

@@ -17,20 +17,9 @@ pytestmark = pytest.mark.gui
 
 def _protocol(tmp: Path) -> tuple[Path, Path, Path]:
     """Tiny data, a protocol split over it, and a transplant manifest with one row made from a test image."""
-    from augbench.classify.protocol import Item, make_protocol_split
+    from protocol_data import build_protocol_data
 
-    rng = np.random.default_rng(0)
-    items = []
-    for cls, n in (("normal", 30), ("defect", 24)):
-        for i in range(n):
-            img = rng.integers(0, 80, (32, 32), dtype=np.uint8)
-            if cls == "defect":
-                img[8:20, 8:20] = 230
-            write_image(tmp / "data" / cls / f"{cls}{i:02d}.png", img)
-            items.append(Item(f"{cls}/{cls}{i:02d}.png", cls))
-    split = make_protocol_split(items, minority="defect", n_test=5, n_val=4, n_oracle=6, n_major=16, n_minor=6,
-                                seeds=[0])
-    (tmp / "split.json").write_text(json.dumps(split))
+    split = build_protocol_data(tmp, 30, 24, seeds=[0], n_test=5, n_val=4, n_oracle=6, n_major=16, n_minor=6)
     rows = []
     for k in range(5):
         img = np.full((32, 32), 40, np.uint8)
