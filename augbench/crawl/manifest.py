@@ -9,14 +9,16 @@ so nothing is downloaded twice, even across keywords.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
+import time
 import unicodedata
 from pathlib import Path
 from typing import Any
 
-from augbench.core.atomic import safe_join
+from augbench.core.atomic import atomic_write_text, safe_join
 from augbench.core.runfolder import Manifest, iter_manifest
 from augbench.crawl.dedupe import DedupeIndex
 from augbench.crawl.types import FINAL_STATUSES, OK
@@ -82,23 +84,15 @@ class KeywordStore:
         A resume within the re-check window then skips the search instead of
         re-scrolling a result page that has already been read to its end.
         """
-        import json
-        import time as _time
-
-        from augbench.core.atomic import atomic_write_text
-
-        state = {"source": source, "offered": int(offered), "kept": self.kept, "exhausted_at": _time.time()}
+        state = {"source": source, "offered": int(offered), "kept": self.kept, "exhausted_at": time.time()}
         atomic_write_text(self.dir / STATE_NAME, json.dumps(state))
 
     def exhausted_recently(self, source: str, within_s: float) -> float | None:
         """Seconds since ``source`` ran out of results for this keyword, if within ``within_s``; else None."""
-        import json
-        import time as _time
-
         path = self.dir / STATE_NAME
         try:
             state = json.loads(path.read_text(encoding="utf-8"))
-            age = _time.time() - float(state["exhausted_at"])
+            age = time.time() - float(state["exhausted_at"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
         if state.get("source") != source or age < 0 or age > within_s:
