@@ -4,7 +4,7 @@
 
 1. Export ELPV (package ``elpv-dataset``; data licence CC BY-NC-SA 4.0 —
    generated images inherit it) at ``--size`` px, grey.
-2. Reproduce the CycleGAN run's fixed split (:func:`augbench.gan.elpv.make_split`,
+2. Reproduce the CycleGAN run's fixed split (:func:`elpv_issue6.make_split`, ``experiments/elpv_issue6.py``,
    seed 0, 25 % test per class). Its *train* part is where the GAN learned and
    which normals it translated; only its *test* part may feed our val/test sets,
    so no GAN source image and no image the GAN learned from is ever evaluated on.
@@ -33,8 +33,9 @@ BASE_ARMS = ["baseline", "class_weights", "oversample", "classic_aug"]
 
 
 def prepare(out: Path, size: int, normal: int, defect: int, k_test: int, k_val: int) -> Path:
+    from elpv_issue6 import make_split as gan_split
+
     from augbench.core.elpv import LICENSE, export_elpv
-    from augbench.gan.elpv import make_split as gan_split
 
     export = out / f"elpv{size}"
     counts = export_elpv(export, size=size)

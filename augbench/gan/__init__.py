@@ -7,7 +7,7 @@ diffaugment · whiten · data (native-resolution and defect-aware crops) · mode
 trainer (config, checkpoints, resume, cancel) · detectors (pixels changed,
 collapse, KID on EfficientNet-Lite0) · monitor · cyclegan_engine). Shared:
 quality (the realism gate) · leakguard · planner · engines (loading, writing
-like the source, provenance) · balance (job ``balance``) · jobs (``gan.train``,
-``gan.translate``, ``gan.transplant``) · preview · runstate · cli · plots ·
-elpv (the issue-6 64 px run; issue 15's is ``experiments/gan_elpv.py``).
+like the source, provenance) · balance (job ``gan.balance``) · jobs (``gan.train``,
+``gan.translate``, ``gan.transplant``) · preview · runstate · cli · plots.
+The real ELPV runs are programs in ``experiments/`` (issue 6: ``elpv_issue6.py``, issue 15: ``gan_elpv.py``).
 """

@@ -1,6 +1,6 @@
 """The real run of issue 6: CycleGAN normal -> defect on ELPV solar cells at 64 px.
 
-``python -m augbench.gan.elpv OUT [--budget SECONDS]`` exports ELPV (package
+``python experiments/elpv_issue6.py OUT [--budget SECONDS]`` exports ELPV (package
 ``elpv-dataset``; data licence CC BY-NC-SA 4.0, generated images inherit it),
 makes a fixed train/test split per class (seed 0, 25 % test), trains one
 translator on training-split normals -> training-split defects, and finally
