@@ -143,8 +143,25 @@ def check_paths(cfg: Any) -> JobPaths:
             raise ConfigError(name, f"{p} does not exist")
         if name in folders_only and not p.is_dir():
             raise ConfigError(name, f"{p} is a file; give a folder")
-    in_dirs = [(n, p.resolve()) for n, p in paths.inputs if p.is_dir()]
+    check_nesting(cfg, paths)
     in_files = {p.resolve(): n for n, p in paths.inputs if p.is_file()}
+    for name, out in paths.output_files:
+        if out.is_dir():
+            raise ConfigError(name, f"{out} is a folder; give a file name")
+        if out.resolve() in in_files:
+            raise ConfigError(name, f"{out} is also an input ({in_files[out.resolve()]}); "
+                                    "the job would overwrite what it reads")
+    return paths
+
+
+def check_nesting(cfg: Any, paths: JobPaths | None = None) -> None:
+    """The path half of rule 1: no output folder is, contains or sits inside an input folder.
+
+    It needs no file to exist (an input that does not exist yet is treated as a folder), so a config's
+    ``__post_init__`` can call it and fail at construction, as the CLI and the GUI forms expect.
+    """
+    paths = paths or job_paths(cfg)
+    in_dirs = [(n, p.resolve()) for n, p in paths.inputs if p.is_dir() or not p.exists()]
     for name, out in paths.outputs:
         if out.is_file() or (out.exists() and not out.is_dir()):
             raise ConfigError(name, f"{out} is an existing file, not a folder; choose a folder for the output")
@@ -160,13 +177,6 @@ def check_paths(cfg: Any) -> JobPaths:
             if _inside(inp, r):
                 raise ConfigError(name, f"{out} contains {where}; choose an output folder that does not "
                                         "hold the data")
-    for name, out in paths.output_files:
-        if out.is_dir():
-            raise ConfigError(name, f"{out} is a folder; give a file name")
-        if out.resolve() in in_files:
-            raise ConfigError(name, f"{out} is also an input ({in_files[out.resolve()]}); "
-                                    "the job would overwrite what it reads")
-    return paths
 
 
 def _device_fields(cfg: Any, prefix: str = "") -> list[tuple[str, str]]:

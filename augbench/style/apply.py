@@ -21,6 +21,7 @@ import numpy as np
 from augbench.core.atomic import atomic_write_bytes, safe_join
 from augbench.core.dataset import Item, scan_dataset
 from augbench.core.errors import AugbenchError, Cancelled, ConfigError, ImageReadError
+from augbench.core.guard import check_nesting
 from augbench.core.imageio import read_image, write_image
 from augbench.core.jobs import JobResult, Skipped
 from augbench.core.layout import classes_for_label, list_images
@@ -65,10 +66,7 @@ class ApplyJob:
             raise ConfigError("styles", "give at least one style image or folder")
         if not self.out_dir:
             raise ConfigError("out_dir", "an output folder is required")
-        inp, out = Path(self.input_dir).resolve(), Path(self.out_dir).resolve()
-        if out == inp or inp in out.parents:
-            raise ConfigError("out_dir", "the output folder must not be inside the input folder "
-                                         "(outputs would be stylized again on the next run)")
+        check_nesting(self)  # the shared rule (core/guard.py), at construction so forms fail early
 
 
 def build_engine(cfg: ApplyJob) -> StyleEngine:

@@ -72,3 +72,16 @@ def test_bench_and_style_outputs_inside_their_data_are_refused(tmp_path: Path, i
     with pytest.raises(ConfigError, match="input folder"):
         run_job(StyleApplyConfig(input_dir=str(imagefolder / "normal"), out_dir=str(imagefolder),
                                  styles=[str(imagefolder / "crack" / "crack0.png")]))
+
+
+def test_style_config_uses_the_shared_nesting_rule_at_construction(tmp_path: Path, imagefolder: Path) -> None:
+    """One rule (core/guard.check_nesting), raised as soon as the form builds the config, in both directions."""
+    from augbench.style.apply import StyleApplyConfig
+
+    style = str(imagefolder / "crack" / "crack0.png")
+    with pytest.raises(ConfigError, match="inside the input folder"):
+        StyleApplyConfig(input_dir=str(imagefolder), out_dir=str(imagefolder / "normal" / "out"), styles=[style])
+    with pytest.raises(ConfigError, match="contains the input folder"):
+        StyleApplyConfig(input_dir=str(imagefolder / "normal"), out_dir=str(imagefolder), styles=[style])
+    ok = StyleApplyConfig(input_dir=str(imagefolder), out_dir=str(tmp_path / "styled"), styles=[style])
+    assert ok.out_dir.endswith("styled")
