@@ -97,7 +97,7 @@ def _cold_import_gap(app) -> dict[str, float]:
 def _synth(app, tmp: Path, seconds: float):
     from gan_helpers import write_tiny_imagefolder
 
-    from augbench.gui.tab_synthesize import SynthesizeTab
+    from augbench.gui.synthesize.view import SynthesizeTab
 
     data = write_tiny_imagefolder(tmp / f"cells{time.time_ns()}", {"normal": 12, "crack": 4}, size=96)
     tab = SynthesizeTab(None)
@@ -118,7 +118,7 @@ def _synth(app, tmp: Path, seconds: float):
 
 def _bench(app, tmp: Path, seconds: float):
     from augbench.core.imageio import write_image
-    from augbench.gui.tab_benchmark import BenchmarkTab
+    from augbench.gui.benchmark.view import BenchmarkTab
 
     root = tmp / f"data{time.time_ns()}"
     rng = np.random.default_rng(0)

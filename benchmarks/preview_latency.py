@@ -64,7 +64,7 @@ def main(n: int = 30, load: str = os.environ.get("BENCH_LOAD", "unknown")) -> No
 
     from augbench.augment.preview import make_previews
     from augbench.core.imageio import write_image
-    from augbench.gui.tab_augment import AugmentTab
+    from augbench.gui.augment.view import AugmentTab
 
     cv2.setNumThreads(1)
     app = QApplication.instance() or QApplication([])

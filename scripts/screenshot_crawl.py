@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     from PyQt5.QtWidgets import QApplication
 
     from augbench.core.paths import repo_root
-    from augbench.gui.tab_crawl import CrawlTab
+    from augbench.gui.crawl.view import CrawlTab
     from augbench.testing.fixture_site import FixtureSite
 
     out_png = Path(argv[0]) if argv else repo_root() / "docs" / "screenshots" / "crawl.png"

@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from augbench.core.imageio import write_image
     from augbench.core.paths import repo_root
-    from augbench.gui.tab_style import StyleTab
+    from augbench.gui.style.view import StyleTab
     from augbench.style.data import load_named
 
     argv = list(sys.argv[1:] if argv is None else argv)

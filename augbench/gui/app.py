@@ -1,8 +1,8 @@
 """The main window: one workbench with a current data set and one tab per task.
 
-Tabs are plug-ins: each module ``augbench.gui.tab_<name>`` listed in
-:data:`TAB_MODULES` that exists defines ``TAB_TITLE`` and ``create_tab(shell)``.
-A later issue adds its tab by adding its module, without touching the others.
+Tabs are plug-ins: each tab is a folder ``augbench/gui/<name>/`` listed in
+:data:`TAB_MODULES`; its ``view`` module, where it exists, defines ``TAB_TITLE`` and
+``create_tab(shell)``. A later issue adds its tab by adding its folder, without touching the others.
 A tab may implement ``open_path(path)`` (another tab hands it a folder),
 ``on_dataset_changed(info)`` and ``accept_drop(paths) -> bool``.
 """
@@ -180,7 +180,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ tabs
     def _load_tabs(self) -> None:
         for name in TAB_MODULES:
-            modname = f"augbench.gui.tab_{name}"
+            modname = f"augbench.gui.{name}.view"
             if importlib.util.find_spec(modname) is None:
                 continue
             mod = importlib.import_module(modname)

@@ -1,6 +1,6 @@
 """Help > Keyboard shortcuts: one table of every key the workbench answers to.
 
-:data:`LABEL_KEYS` documents :meth:`augbench.gui.label_canvas.LabelCanvas._handle_key`;
+:data:`LABEL_KEYS` documents :func:`augbench.gui.label.keys.handle_key`;
 it lives here, next to the window's keys, so the help page and the canvas docstring share one table.
 """
 

@@ -10,7 +10,7 @@ import pytest
 from PyQt5.QtCore import Qt
 
 from augbench.core.imageio import write_image
-from augbench.gui.tab_benchmark import BenchmarkTab
+from augbench.gui.benchmark.view import BenchmarkTab
 
 pytestmark = pytest.mark.gui
 

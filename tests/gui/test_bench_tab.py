@@ -11,8 +11,8 @@ import pytest
 from PyQt5.QtCore import Qt
 
 from augbench.core.imageio import write_image
-from augbench.gui.bench_widgets import checked_items
-from augbench.gui.tab_benchmark import TAB_TITLE, BenchmarkTab, create_tab
+from augbench.gui.benchmark.widgets import checked_items
+from augbench.gui.benchmark.view import TAB_TITLE, BenchmarkTab, create_tab
 
 pytestmark = pytest.mark.gui
 

@@ -23,7 +23,7 @@ from PyQt5.QtWidgets import (
 
 from augbench.core.paths import sample_dataset_dir
 from augbench.gui.app import MainWindow
-from augbench.gui.augment_params import allowed_integers, param_docs
+from augbench.gui.augment.params import allowed_integers, param_docs
 from augbench.gui.latest_only import LatestOnly
 from augbench.gui.worker import JobWorker
 

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from PyQt5.QtCore import Qt
 
-from augbench.gui.tab_crawl import CrawlTab
+from augbench.gui.crawl.view import CrawlTab
 from augbench.testing.fixture_site import CLIENT_ID, CLIENT_SECRET, FixtureSite, make_image
 
 pytestmark = pytest.mark.gui

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PyQt5.QtCore import QPoint, Qt
 
-from augbench.gui.tab_label import LabelTab
+from augbench.gui.label.view import LabelTab
 from augbench.label.registry import read_classes_file
 from augbench.label.types import Box
 from augbench.label.voc import read_voc

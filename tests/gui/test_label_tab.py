@@ -16,7 +16,7 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QMainWindow
 
 from augbench.core.imageio import write_image
-from augbench.gui.tab_label import TAB_TITLE, LabelTab
+from augbench.gui.label.view import TAB_TITLE, LabelTab
 from augbench.label.registry import read_classes_file
 from augbench.label.types import Box
 from augbench.label.yolo import read_yolo
@@ -67,7 +67,7 @@ def test_suggest_boxes_space_accepts_del_rejects(qtbot, shell_tab, tmp_path: Pat
     folder.mkdir()
     write_image(folder / "a.png", np.full((64, 128, 3), 250, np.uint8))
     tab.open_folder(folder)
-    tab.set_detector(_onnx.make_detector(tmp_path / "det.onnx"))
+    tab.actions.set_detector(_onnx.make_detector(tmp_path / "det.onnx"))
     tab.threshold.setValue(0.5)
     qtbot.mouseClick(tab.suggest_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not tab.suggest_panel.busy, timeout=10000)
@@ -96,7 +96,7 @@ def test_stats_chart_and_open_in_augment(qtbot, shell_tab, tmp_path: Path) -> No
     qtbot.waitUntil(lambda: not tab.stats_panel.busy, timeout=10000)
     assert tab.chart.labels == ["cat", "dog"] and tab.chart.values == [2.0, 1.0]
     assert "imbalance 2.0×" in tab.stats_label.text() and tab.last_stats.missing == ["02.png"]
-    tab.convert_labels("coco")
+    tab.actions.convert_labels("coco")
     qtbot.waitUntil(lambda: not tab.stats_panel.busy, timeout=10000)
     assert (folder / "annotations.json").is_file() and "yolo -> coco" in tab.last_message
     qtbot.mouseClick(tab.augment_button, Qt.LeftButton)
@@ -138,7 +138,7 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtTest import QTest
 from PyQt5.QtWidgets import QApplication
 app = QApplication([])
-from augbench.gui.tab_label import LabelTab
+from augbench.gui.label.view import LabelTab
 from augbench.label.types import Box
 tab = LabelTab(None)
 tab.resize(800, 600)

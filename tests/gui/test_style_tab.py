@@ -11,8 +11,8 @@ from PyQt5.QtCore import Qt
 
 from augbench.core.imageio import write_image
 from augbench.core.runfolder import iter_manifest
-from augbench.gui.style_model import StyleModel
-from augbench.gui.tab_style import StyleTab
+from augbench.gui.style.model import StyleModel
+from augbench.gui.style.view import StyleTab
 from augbench.style.engine import AdaINEngine
 from augbench.style.networks import build_decoder, build_encoder
 
@@ -186,7 +186,7 @@ def test_every_input_control_has_a_tooltip(tab) -> None:
 
 
 def test_engine_default_is_the_benchmark_winner_with_the_reason(tab) -> None:
-    from augbench.gui.style_model import DEFAULT_ENGINE
+    from augbench.gui.style.model import DEFAULT_ENGINE
 
     assert tab.engine_combo.currentData() == DEFAULT_ENGINE == tab.model.engine_name
     assert "benchmark" in tab.engine_combo.toolTip() and "dB" in tab.engine_combo.toolTip()

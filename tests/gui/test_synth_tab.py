@@ -31,7 +31,7 @@ def data(tmp_path):
 @pytest.fixture
 def tab(qtbot, data):
     """The tab on its own (no other tab's import can break it); the shell wiring is tested below."""
-    from augbench.gui.tab_synthesize import SynthesizeTab
+    from augbench.gui.synthesize.view import SynthesizeTab
 
     widget = SynthesizeTab(shell=None)
     qtbot.addWidget(widget)
@@ -142,7 +142,7 @@ def cells(tmp_path):
 
 @pytest.fixture
 def ctab(qtbot, cells):
-    from augbench.gui.tab_synthesize import SynthesizeTab
+    from augbench.gui.synthesize.view import SynthesizeTab
 
     widget = SynthesizeTab(shell=None)
     qtbot.addWidget(widget)
@@ -203,7 +203,7 @@ def test_changed_setting_then_resume_explains_and_start_fresh_works(tab, qtbot, 
     qtbot.waitUntil(lambda: not tab.panel.busy, timeout=120000)
     assert tab.panel.last_result.status == "completed"
     dialogs = []
-    monkeypatch.setattr("augbench.gui.tab_synthesize.QMessageBox.open", lambda self: dialogs.append(self.text()))
+    monkeypatch.setattr("augbench.gui.synthesize.view.QMessageBox.open", lambda self: dialogs.append(self.text()))
     tab.form.ngf.setValue(6)  # a different network: the old run cannot continue
     qtbot.mouseClick(tab.run_button, Qt.LeftButton)
     assert not tab.panel.busy and not dialogs
@@ -218,7 +218,7 @@ def test_changed_setting_then_resume_explains_and_start_fresh_works(tab, qtbot, 
 
 
 def test_restart_restores_curves_and_offers_resume(tab, qtbot, tmp_path, data):
-    from augbench.gui.tab_synthesize import SynthesizeTab
+    from augbench.gui.synthesize.view import SynthesizeTab
 
     _tiny(tab)
     tab.form.set_defect_checked("spot", False)

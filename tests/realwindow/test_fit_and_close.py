@@ -108,7 +108,7 @@ def test_close_in_label_saves_the_drawn_box(qtbot, qsettings, tmp_path: Path) ->
     qtbot.keyClick(tab.canvas, Qt.Key_W)
     lh.drag(qtbot, tab.canvas, lh.at(tab.canvas, 30, 20), lh.at(tab.canvas, 90, 60))
     assert not (folder / "00.txt").exists()
-    tab.refresh_stats()  # a job is running when the window closes
+    tab.actions.refresh_stats()  # a job is running when the window closes
     _close_and_time(qtbot, win, "label")
     assert (folder / "00.txt").read_text().startswith("0 ")
 

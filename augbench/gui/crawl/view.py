@@ -36,7 +36,7 @@ from augbench.core.errors import ConfigError
 from augbench.core.progress import Progress
 from augbench.crawl.jobs import CrawlConfig
 from augbench.crawl.validate import FORMAT_CHOICES
-from augbench.gui.crawl_widgets import CountsRow, KeywordBars, ThumbStrip
+from augbench.gui.crawl.widgets import CountsRow, KeywordBars, ThumbStrip
 from augbench.gui.widgets import JobPanel
 
 TAB_TITLE = "Crawl"

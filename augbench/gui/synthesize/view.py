@@ -36,8 +36,8 @@ from augbench.core.imageio import read_image
 from augbench.gan.balance import BalanceConfig, training_items
 from augbench.gan.runstate import prepare_fresh, resume_conflicts, run_state
 from augbench.gan.whiten import foreground, preview
-from augbench.gui.synth_form import SynthForm
-from augbench.gui.synth_monitor import SynthMonitor
+from augbench.gui.synthesize.form import SynthForm
+from augbench.gui.synthesize.monitor import SynthMonitor
 from augbench.gui.widgets import BarChart, JobPanel
 
 TAB_TITLE = "Synthesize"

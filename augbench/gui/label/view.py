@@ -5,6 +5,10 @@ with a mark per image (✔ verified, ● labelled, ○ not yet, ✖ unreadable),
 a bar chart of boxes per class so imbalance shows before augmenting. The tool
 row holds open/save/format, draw, verify, undo/redo, "Suggest boxes" (an ONNX
 detector the user picks) and "Open in Augment".
+
+The tab is composed, not mixed in: the session (:mod:`augbench.label.model`, Qt-free) holds the
+state, :class:`~augbench.gui.label.views.LabelLists` keeps the lists in step with it and
+:class:`~augbench.gui.label.actions.LabelActions` runs the jobs; this module builds the view from them.
 """
 
 from __future__ import annotations
@@ -12,17 +16,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PyQt5.QtCore import Qt, QTimer
+from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -34,10 +34,10 @@ from PyQt5.QtWidgets import (
 
 from augbench.core.errors import AugbenchError
 from augbench.core.imageio import IMAGE_EXTS
-from augbench.gui.label_actions import LabelActionsMixin
-from augbench.gui.label_canvas import LabelCanvas
-from augbench.gui.label_views import LabelViewsMixin
-from augbench.gui.widgets import BarChart, JobPanel
+from augbench.gui.label.actions import LabelActions
+from augbench.gui.label.canvas import LabelCanvas
+from augbench.gui.label.views import LabelLists
+from augbench.gui.widgets import BarChart
 from augbench.label.formats import per_image_formats
 from augbench.label.model import LabelSession
 from augbench.label.stats import LabelStats
@@ -46,7 +46,7 @@ TAB_TITLE = "Label"
 FORMATS = [(f.title, f.name) for f in per_image_formats()]  # the label-format table's per-image rows
 
 
-class LabelTab(LabelViewsMixin, LabelActionsMixin, QWidget):
+class LabelTab(QWidget):
     """The Label tab widget; ``shell`` is the main window (or None when used alone)."""
 
     def __init__(self, shell: Any = None, parent: QWidget | None = None) -> None:
@@ -55,23 +55,25 @@ class LabelTab(LabelViewsMixin, LabelActionsMixin, QWidget):
         settings = getattr(shell, "settings", None)
         fmt = str(settings.value("label/format", "yolo")) if settings is not None else "yolo"
         self.session = LabelSession(fmt if fmt in ("yolo", "voc") else "yolo")  # type: ignore[arg-type]
-        self.detector_path: Path | None = None
-        self._detector: Any = None
-        self.last_stats: LabelStats | None = None
         self.canvas = LabelCanvas(self.session)
-        self._stats_timer = QTimer(self)  # saves refresh the class chart, at most once a second
-        self._stats_timer.setSingleShot(True)
-        self._stats_timer.setInterval(1000)
-        self._stats_timer.timeout.connect(self.refresh_stats)
+        self.lists = LabelLists(self.session, self.canvas, self.show_message, self)
+        self.class_list, self.box_list, self.file_list = self.lists.class_list, self.lists.box_list, self.lists.file_list
+        self.class_edit, self.add_class_button = self.lists.class_edit, self.lists.add_class_button
+        self.actions = LabelActions(self.session, self.canvas, self.show_message, shell, self)
+        self.stats_panel, self.suggest_panel, self.check_panel = self.actions.panels
+        self.actions.stats_ready.connect(self._show_stats)
         self._build()
+        self.actions.detector_changed.connect(self.detector_label.setText)
         self.session.subscribe(self._on_session)
         self.canvas.message.connect(self.show_message)
         self.canvas.mode_changed.connect(lambda m: self.draw_button.setChecked(m == "draw"))
-        self.canvas.class_chosen.connect(self._select_class_row)
         self.canvas.proposals_changed.connect(self._on_proposals)
         self.canvas.selection_changed.connect(lambda _: self._refresh_state())
-        self.canvas.selection_changed.connect(self._sync_box_row)
-        self._refresh_all()
+        self._on_session("opened")
+
+    @property
+    def last_stats(self) -> LabelStats | None:
+        return self.actions.last_stats
 
     # ------------------------------------------------------------------ layout
     def _button(self, text: str, tip: str, slot: Any, checkable: bool = False) -> QToolButton:
@@ -95,6 +97,7 @@ class LabelTab(LabelViewsMixin, LabelActionsMixin, QWidget):
 
     def _build(self) -> None:
         tools = self._toolbar()
+        a = self.actions
         self.open_button = self._button("Open folder…", "Open a folder of images (or drop one on the window)",
                                         self._choose_folder)
         self.save_button = self._button("Save", "Save the current image (Ctrl+S); moving to another image saves too",
@@ -130,8 +133,9 @@ class LabelTab(LabelViewsMixin, LabelActionsMixin, QWidget):
 
         suggest = self._toolbar()
         self.suggest_button = self._button("Suggest boxes…", "Run an ONNX detector on this image and show its boxes "
-                                           "as proposals (Space accepts, Del rejects, Tab next)", self.suggest)
-        self.detector_button = self._button("Detector…", "Choose the ONNX detector file", self._choose_detector)
+                                           "as proposals (Space accepts, Del rejects, Tab next)",
+                                           lambda: a.suggest(self.threshold.value()))
+        self.detector_button = self._button("Detector…", "Choose the ONNX detector file", a.choose_detector)
         self.threshold = QDoubleSpinBox()
         self.threshold.setRange(0.01, 0.99)
         self.threshold.setSingleStep(0.05)
@@ -146,22 +150,12 @@ class LabelTab(LabelViewsMixin, LabelActionsMixin, QWidget):
         self.difficult_button = self._button("Difficult", "Mark the selected box difficult (VOC flag)",
                                              self._toggle_difficult, True)
         self.check_button = self._button("Check augmentation", "Run the Augment tab's pipeline a few times and "
-                                         "mark boxes it would clip or drop", self.check_augmentation)
+                                         "mark boxes it would clip or drop", lambda: a.check_augmentation())
         for w in (self.suggest_button, self.detector_button, self.threshold, self.accept_all_button,
                   self.reject_all_button, self.detector_label, self.difficult_button, self.check_button):
             suggest.addWidget(w)
         jobs = QHBoxLayout()  # job panels sit under the tool rows, only while a job runs
-        self.suggest_panel = JobPanel(show_errors=False)
-        self.suggest_panel.succeeded.connect(self._on_suggestions)
-        self.suggest_panel.failed.connect(lambda m: self.show_message(f"suggest boxes failed: {m}"))
-        self.suggest_panel.finished.connect(lambda: self.suggest_panel.setVisible(False))
-        self.suggest_panel.setVisible(False)  # only while a detector runs
         jobs.addWidget(self.suggest_panel)
-        self.check_panel = JobPanel(show_errors=False)
-        self.check_panel.succeeded.connect(self._on_risks)
-        self.check_panel.failed.connect(lambda m: self.show_message(f"augmentation check failed: {m}"))
-        self.check_panel.finished.connect(lambda: self.check_panel.setVisible(False))
-        self.check_panel.setVisible(False)
         jobs.addWidget(self.check_panel)
 
         left = QWidget()
@@ -178,48 +172,21 @@ class LabelTab(LabelViewsMixin, LabelActionsMixin, QWidget):
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
         rv.addWidget(QLabel("<b>Classes</b> (keys 1–9)"))
-        self.class_list = QListWidget()
-        self.class_list.setFocusPolicy(Qt.NoFocus)
-        self.class_list.setToolTip("Click a class to draw with it (and give it to the selected box)")
-        self.class_list.itemClicked.connect(self._class_clicked)
         rv.addWidget(self.class_list, 2)
-        row = QHBoxLayout()
-        self.class_edit = QLineEdit()
-        self.class_edit.setPlaceholderText("new class name")
-        self.class_edit.setToolTip("Type a class name and press Enter (or Add); ids follow the order of the list")
-        self.class_edit.returnPressed.connect(self._add_class)
-        self.add_class_button = QPushButton("Add")
-        self.add_class_button.setFocusPolicy(Qt.NoFocus)
-        self.add_class_button.setToolTip("Add the typed class to classes.txt (existing ids never change)")
-        self.add_class_button.clicked.connect(self._add_class)
-        self.rename_button = QPushButton("Rename…")
-        self.rename_button.setFocusPolicy(Qt.NoFocus)
-        self.rename_button.setToolTip("Rename the selected class in every label file (its id stays)")
-        self.rename_button.clicked.connect(self._rename_class)
-        for w in (self.class_edit, self.add_class_button, self.rename_button):
-            row.addWidget(w)
-        rv.addLayout(row)
+        rv.addLayout(self.lists.class_row())
         rv.addWidget(QLabel("<b>Boxes</b> of this image"))
-        self.box_list = QListWidget()
-        self.box_list.setFocusPolicy(Qt.NoFocus)
-        self.box_list.setToolTip("Boxes of this image: click one to select it on the canvas")
-        self.box_list.currentRowChanged.connect(self._box_row_changed)
         rv.addWidget(self.box_list, 2)
         rv.addWidget(QLabel("<b>Images</b>  ✔ verified · ● labelled · ○ none · ✖ unreadable"))
-        self.file_list = QListWidget()
-        self.file_list.setFocusPolicy(Qt.NoFocus)
-        self.file_list.setToolTip("Images of the folder: click one to open it (the current one is saved)")
-        self.file_list.currentRowChanged.connect(self._file_row_changed)
         rv.addWidget(self.file_list, 3)
         srow = QHBoxLayout()
         self.stats_button = QPushButton("Refresh stats")
         self.stats_button.setFocusPolicy(Qt.NoFocus)
         self.stats_button.setToolTip("Recount boxes per class over the whole folder (also done on open and save)")
-        self.stats_button.clicked.connect(self.refresh_stats)
+        self.stats_button.clicked.connect(a.refresh_stats)
         self.convert_button = QPushButton("Convert / export…")
         self.convert_button.setFocusPolicy(Qt.NoFocus)
         self.convert_button.setToolTip("Write every label of the folder in another format (YOLO, VOC, COCO json)")
-        self.convert_button.clicked.connect(lambda: self.convert_labels())
+        self.convert_button.clicked.connect(lambda: a.convert_labels())
         srow.addWidget(self.convert_button)
         srow.addStretch(1)
         srow.addWidget(self.stats_button)
@@ -230,11 +197,6 @@ class LabelTab(LabelViewsMixin, LabelActionsMixin, QWidget):
         self.stats_label = QLabel("")
         self.stats_label.setWordWrap(True)
         rv.addWidget(self.stats_label)
-        self.stats_panel = JobPanel(show_errors=False)
-        self.stats_panel.succeeded.connect(self._on_stats)
-        self.stats_panel.failed.connect(lambda m: self.show_message(f"stats failed: {m}"))
-        self.stats_panel.finished.connect(self._stats_finished)
-        self.stats_panel.setVisible(False)  # only while a job runs
         rv.addWidget(self.stats_panel)
 
         split = QSplitter(Qt.Horizontal)
@@ -277,7 +239,7 @@ class LabelTab(LabelViewsMixin, LabelActionsMixin, QWidget):
             return True
         images = [p for p in paths if p.is_file() and p.suffix.lower() in IMAGE_EXTS]
         if images:
-            self._save_quietly()
+            self.actions.save_quietly()
             self.session.open_files(sorted(images))
             return True
         return False
@@ -288,10 +250,7 @@ class LabelTab(LabelViewsMixin, LabelActionsMixin, QWidget):
 
     def shutdown(self) -> None:
         """Save, then stop the helper jobs (the window has already cancelled them; this only waits briefly)."""
-        self._stats_timer.stop()
-        self._save_quietly()
-        for panel in (self.stats_panel, self.suggest_panel, self.check_panel):
-            panel.stop(1000)
+        self.actions.shutdown()
 
     # ------------------------------------------------------------------ Edit menu
     def undo(self) -> bool:
@@ -308,6 +267,52 @@ class LabelTab(LabelViewsMixin, LabelActionsMixin, QWidget):
         e = self.session.current
         return bool(e and e.stack.can_redo)
 
+    # ------------------------------------------------------------------ session -> view
+    def _on_session(self, event: str) -> None:
+        if event == "saved":
+            self.actions.stats_timer.start()
+        self.lists.refresh(event)
+        self._refresh_state()
+
+    def _refresh_state(self) -> None:
+        """Buttons' states and the info line, from the session and the canvas selection."""
+        e = self.session.current
+        self.verify_button.setChecked(bool(e and e.ann and e.ann.verified))
+        sel = self.canvas.selected
+        boxes = self.session.boxes
+        self.difficult_button.setEnabled(0 <= sel < len(boxes))
+        self.difficult_button.setChecked(0 <= sel < len(boxes) and boxes[sel].difficult)
+        self.undo_button.setEnabled(bool(e and e.stack.can_undo))
+        self.redo_button.setEnabled(bool(e and e.stack.can_redo))
+        if e is None:
+            self.info_label.setText("")
+            return
+        size = f"{e.ann.width}×{e.ann.height}" if e.ann else "?"
+        self.info_label.setText(
+            f"{self.session.index + 1}/{len(self.session.entries)}  {e.path.name}  {size}  "
+            f"{len(self.session.boxes)} boxes  format: {self.session.fmt}"
+            + (f"  — READ-ONLY: {e.error}" if e.error else "")
+        )
+
+    def _on_proposals(self, n: int) -> None:
+        self.accept_all_button.setEnabled(n > 0)
+        self.reject_all_button.setEnabled(n > 0)
+
+    def _toggle_difficult(self) -> None:
+        i = self.canvas.selected
+        if i >= 0:
+            self.session.set_flags([i], difficult=self.difficult_button.isChecked())
+        self._refresh_state()
+        self.canvas.setFocus()
+
+    def _show_stats(self, st: LabelStats) -> None:
+        self.chart.set_data(list(st.class_counts), list(st.class_counts.values()))
+        imb = "∞" if st.imbalance == float("inf") else f"{st.imbalance:.1f}×"
+        self.stats_label.setText(
+            f"{st.n_images} images · {st.n_boxes} boxes · imbalance {imb}<br>"
+            f"missing labels {len(st.missing)} · empty {len(st.empty)} · unreadable {len(st.unreadable)}"
+        )
+
     # ------------------------------------------------------------------ actions
     def _guard(self, fn: Any, *args: Any) -> Any:
         """Run a model call from a slot; an error becomes a message (an exception in a slot aborts PyQt)."""
@@ -318,7 +323,7 @@ class LabelTab(LabelViewsMixin, LabelActionsMixin, QWidget):
             return None
 
     def open_folder(self, folder: str | Path) -> None:
-        self._save_quietly()
+        self.actions.save_quietly()
         if self._guard(self.session.open_folder, folder) is None and self.session.folder != Path(folder):
             return
         self.canvas.setFocus()
@@ -327,7 +332,7 @@ class LabelTab(LabelViewsMixin, LabelActionsMixin, QWidget):
         for m in self.session.messages[:3]:
             self.show_message(m)
         if n:
-            self.refresh_stats()  # the class chart fills without a press on Refresh
+            self.actions.refresh_stats()  # the class chart fills without a press on Refresh
 
     def _choose_folder(self) -> None:
         start = str(self.session.folder or Path.home())
@@ -343,12 +348,6 @@ class LabelTab(LabelViewsMixin, LabelActionsMixin, QWidget):
             return
         self.show_message(f"saved {path.name}" if path else "nothing to save")
         self.canvas.setFocus()
-
-    def _save_quietly(self) -> None:
-        try:
-            self.session.save_all()
-        except (AugbenchError, OSError) as exc:
-            self.show_message(str(exc))
 
     def _format_changed(self, _: int) -> None:
         fmt = self.format_box.currentData()
@@ -370,15 +369,14 @@ class LabelTab(LabelViewsMixin, LabelActionsMixin, QWidget):
         self.canvas.update()
 
     def _fit(self) -> None:
-        self.canvas._user_zoom = False
-        self.canvas.fit()
+        self.canvas.refit()
 
     def open_in_augment(self) -> None:
         """Save everything and hand the folder to the Augment tab."""
         if self.session.folder is None:
             self.show_message("open a folder first")
             return
-        self._save_quietly()
+        self.actions.save_quietly()
         if self.shell is None or not hasattr(self.shell, "open_in_tab"):
             self.show_message("no Augment tab in this window")
             return
@@ -386,50 +384,6 @@ class LabelTab(LabelViewsMixin, LabelActionsMixin, QWidget):
             self.shell.open_in_tab("augment", self.session.folder)
         except AugbenchError as exc:
             self.show_message(str(exc))
-
-    # ------------------------------------------------------------------ classes
-    def _add_class(self) -> None:
-        name = self.class_edit.text().strip()
-        if not name:
-            return
-        try:
-            self.session.add_class(name)
-        except AugbenchError as exc:
-            self.show_message(str(exc))
-            return
-        self.class_edit.clear()
-        self.canvas.current_class = name
-        self._refresh_classes()
-        self.canvas.setFocus()
-
-    def _rename_class(self, _: bool = False, new: str | None = None) -> None:
-        item = self.class_list.currentItem()
-        if item is None:
-            return
-        old = item.data(Qt.UserRole)
-        if new is None:
-            new, ok = QInputDialog.getText(self, "Rename class", f"New name for {old!r} (its id stays):", text=old)
-            if not ok:
-                return
-        try:
-            self.session.rename_class(old, new)
-        except (AugbenchError, OSError) as exc:
-            self.show_message(str(exc))
-            return
-        if self.canvas.current_class == old:
-            self.canvas.current_class = new
-
-    def _class_clicked(self, item: QListWidgetItem) -> None:
-        name = item.data(Qt.UserRole)
-        self.canvas.current_class = name
-        if self.canvas.selected >= 0:
-            self.session.set_label([self.canvas.selected], name)
-        self.canvas.setFocus()
-
-    def _select_class_row(self, name: str) -> None:
-        names = self.session.registry.names
-        if name in names:
-            self.class_list.setCurrentRow(names.index(name))
 
     def show_message(self, text: str) -> None:
         bar = self.shell.statusBar() if self.shell is not None and hasattr(self.shell, "statusBar") else None

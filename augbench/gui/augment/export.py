@@ -1,6 +1,6 @@
 """The Augment tab's Export box: output folder, copies, seed, empty-label policy, and the export job.
 
-A mixin of :class:`augbench.gui.tab_augment.AugmentTab` (it uses the tab's ``info``, ``steps``,
+A mixin of :class:`augbench.gui.augment.view.AugmentTab` (it uses the tab's ``info``, ``steps``,
 ``order``, ``shell`` and ``vis_spin``); the export runs as an ``augment`` job in the shared
 :class:`~augbench.gui.widgets.JobPanel` with progress and Cancel.
 """

@@ -40,8 +40,8 @@ from augbench.core.dataset import DatasetInfo, Item, scan_dataset
 from augbench.core.errors import AugbenchError
 from augbench.core.imageio import read_image
 from augbench.core.paths import sample_dataset_dir
-from augbench.gui.augment_export import AugmentExportMixin
-from augbench.gui.augment_params import ParamEditor
+from augbench.gui.augment.export import AugmentExportMixin
+from augbench.gui.augment.params import ParamEditor
 from augbench.gui.latest_only import LatestOnly
 from augbench.gui.widgets import ImageView
 from augbench.label.io import read_labels

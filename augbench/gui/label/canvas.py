@@ -9,7 +9,7 @@ font metrics) they are converted explicitly — LabelImg crashes on Python
 
 Keys (the canvas keeps the focus; lists next to it take none) are listed in
 :data:`augbench.gui.shortcuts.LABEL_KEYS` (Help > Keyboard shortcuts shows it);
-keep that table in step with :meth:`LabelCanvas._handle_key`.
+keep that table in step with :func:`augbench.gui.label.keys.handle_key`.
 
 A box narrower or lower than :data:`MIN_BOX_PX` image pixels is refused when
 the drag ends (it would be written with zero size by YOLO's rounding); with
@@ -22,13 +22,14 @@ from dataclasses import replace
 from typing import Any, Literal
 
 from PyQt5.QtCore import QPointF, QRectF, Qt, pyqtSignal
-from PyQt5.QtGui import QPixmap
+from PyQt5.QtGui import QColor, QPixmap
 from PyQt5.QtWidgets import QInputDialog, QSizePolicy, QWidget
 
 from augbench.core.errors import AugbenchError, ImageReadError
 from augbench.core.imageio import read_image
-from augbench.gui.label_paint import HANDLE_PX, CanvasPainting
-from augbench.gui.widgets import array_to_qimage
+from augbench.gui.label.keys import handle_key
+from augbench.gui.label.paint import HANDLE_PX, CanvasPainter
+from augbench.gui.widgets import PALETTE, array_to_qimage
 from augbench.label.model import MIN_BOX_PX, LabelSession
 from augbench.label.suggest import Proposal
 from augbench.label.types import Box
@@ -37,7 +38,7 @@ Mode = Literal["edit", "draw"]
 MIN_SCALE, MAX_SCALE = 0.02, 40.0
 
 
-class LabelCanvas(CanvasPainting, QWidget):
+class LabelCanvas(QWidget):
     """Shows the current image of a session with its boxes; mouse and keys edit them."""
 
     message = pyqtSignal(str)  # something for the status bar
@@ -68,7 +69,17 @@ class LabelCanvas(CanvasPainting, QWidget):
         self._drag: dict[str, Any] | None = None
         self._preview: Box | None = None  # the box being drawn / moved / resized
         self._image_error: str | None = None
+        self._painter = CanvasPainter(self)
         session.subscribe(self._on_session)
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
+        self._painter.paint()
+
+    def color_of(self, label: str) -> QColor:
+        """A class's colour: its place in the class list picks from the shared palette."""
+        names = self.session.registry.names
+        i = names.index(label) if label in names else len(names)
+        return QColor(PALETTE[i % len(PALETTE)])
 
     # ------------------------------------------------------------------ model events
     def _on_session(self, event: str) -> None:
@@ -144,6 +155,18 @@ class LabelCanvas(CanvasPainting, QWidget):
     def _clamp(self, x: float, y: float) -> tuple[float, float]:
         iw, ih = self.image_size
         return min(max(x, 0.0), float(iw)), min(max(y, 0.0), float(ih))
+
+    def refit(self) -> None:
+        """Fit the image again and keep fitting it on resize (until the user zooms or pans)."""
+        self._user_zoom = False
+        self.fit()
+
+    def cancel_drag(self) -> bool:
+        """Drop a drag in progress (its preview vanishes, nothing is edited); False when none ran."""
+        if self._drag is None:
+            return False
+        self._drag, self._preview = None, None
+        return True
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
         super().resizeEvent(event)
@@ -373,92 +396,6 @@ class LabelCanvas(CanvasPainting, QWidget):
         except (AugbenchError, OSError) as exc:  # e.g. a read-only folder on auto-save
             self.message.emit(f"not saved: {exc}" if isinstance(exc, OSError) else str(exc))
 
-    def _handle_key(self, key: int, mods: Any) -> bool:  # noqa: C901 - one flat key table
-        ctrl = bool(mods & Qt.ControlModifier)
-        shift = bool(mods & Qt.ShiftModifier)
-        s = self.session
-        if ctrl:
-            if key == Qt.Key_Z:
-                return (s.redo() if shift else s.undo()) or True
-            if key == Qt.Key_Y:
-                return s.redo() or True
-            if key == Qt.Key_D:
-                new = s.duplicate_boxes([self.selected]) if self.selected >= 0 else []
-                if new:
-                    self.select(new[0])
-                return True
-            if key == Qt.Key_V:
-                n = s.paste_previous()
-                self.message.emit(f"pasted {n} box(es) from the previous image")
-                return True
-            if key == Qt.Key_S:
-                path = s.save()
-                self.message.emit(f"saved {path.name}" if path else "nothing to save")
-                return True
-            if key == Qt.Key_F:
-                self._user_zoom = False
-                self.fit()
-                return True
-            if key in (Qt.Key_Plus, Qt.Key_Equal):
-                self.zoom(1.25)
-                return True
-            if key == Qt.Key_Minus:
-                self.zoom(1 / 1.25)
-                return True
-            if key == Qt.Key_H:
-                self.show_boxes = not self.show_boxes
-                self.update()
-                return True
-            return False
-        if key == Qt.Key_W:
-            self.set_mode("edit" if self.mode == "draw" else "draw")
-            return True
-        if key == Qt.Key_Escape:
-            if self._drag is not None:
-                self._drag, self._preview = None, None
-            elif self.mode == "draw":
-                self.set_mode("edit")
-            else:
-                self.select(-1)
-            self.update()
-            return True
-        if Qt.Key_1 <= key <= Qt.Key_9:
-            names = s.registry.names
-            n = key - Qt.Key_1
-            if n < len(names):
-                self.current_class = names[n]
-                self.class_chosen.emit(names[n])
-                if self.selected >= 0:
-                    s.set_label([self.selected], names[n])
-            return True
-        arrows = {Qt.Key_Left: (-1, 0), Qt.Key_Right: (1, 0), Qt.Key_Up: (0, -1), Qt.Key_Down: (0, 1)}
-        if key in arrows:
-            if self.selected >= 0:
-                step = 10 if shift else 1
-                dx, dy = arrows[key]
-                s.move_box(self.selected, dx * step, dy * step)
-            return True
-        if key in (Qt.Key_Delete, Qt.Key_Backspace):
-            if self.proposals:
-                self.reject_proposal()
-            elif self.selected >= 0:
-                s.remove_boxes([self.selected])
-                self.select(-1)
-            return True
-        if key == Qt.Key_Space:
-            if self.proposals:
-                self.accept_proposal()
-            else:
-                s.toggle_verified()
-            return True
-        if key == Qt.Key_D:
-            s.next()
-            return True
-        if key == Qt.Key_A:
-            s.prev()
-            return True
-        if key == Qt.Key_Tab and self.proposals:
-            self.proposal_index = (self.proposal_index + 1) % len(self.proposals)
-            self.update()
-            return True
-        return False
+    def _handle_key(self, key: int, mods: Any) -> bool:
+        """One key press; True when it was a canvas key (the table lives in :mod:`augbench.gui.label.keys`)."""
+        return handle_key(self, key, mods)

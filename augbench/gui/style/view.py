@@ -38,7 +38,7 @@ from PyQt5.QtWidgets import (
 from augbench.core.dataset import DatasetInfo
 from augbench.core.errors import AugbenchError
 from augbench.core.imageio import IMAGE_EXTS
-from augbench.gui.style_model import ENGINE_TOOLTIP, StyleModel, batch_summary
+from augbench.gui.style.model import ENGINE_TOOLTIP, StyleModel, batch_summary
 from augbench.gui.widgets import ImageView, JobPanel
 
 TAB_TITLE = "Style"

@@ -39,7 +39,7 @@ from augbench.classify.report import (
 from augbench.core.dataset import DatasetInfo
 from augbench.core.errors import AugbenchError
 from augbench.core.progress import Progress
-from augbench.gui.bench_widgets import BenchForm, ResultsTable, png_to_qimage
+from augbench.gui.benchmark.widgets import BenchForm, ResultsTable, png_to_qimage
 from augbench.gui.widgets import BarChart, ImageView, JobPanel, LineChart
 
 TAB_TITLE = "Benchmark"

@@ -1,60 +1,115 @@
 """Label tab actions that run as jobs: ONNX box suggestions, the augmentation clip/drop check,
 label statistics and format conversion.
 
-A mixin of :class:`augbench.gui.tab_label.LabelTab`, kept apart so the tab module stays about the
-editor itself; it relies on the tab's ``session``, ``canvas``, ``panel`` and widgets.
+A :class:`LabelActions` object is composed into the tab: it is handed the session (the Qt-free
+model), the canvas and a ``say`` callback, and owns the three job panels it runs and the state of
+those jobs (the chosen detector, the last statistics). What it finds comes back as signals the
+tab turns into widgets (``stats_ready``, ``detector_changed``), so it reads no attribute of the tab.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from PyQt5.QtWidgets import QFileDialog, QInputDialog
+from PyQt5.QtCore import QObject, QTimer, pyqtSignal
+from PyQt5.QtWidgets import QFileDialog, QInputDialog, QWidget
 
+from augbench.core.errors import AugbenchError
 from augbench.core.imageio import read_image
+from augbench.gui.label.canvas import LabelCanvas
+from augbench.gui.widgets import JobPanel
+from augbench.label.model import LabelSession
 from augbench.label.stats import LabelStats, compute_stats
 
 
-class LabelActionsMixin:
-    """Suggest boxes, check augmentation, stats and conversion for the Label tab."""
+class LabelActions(QObject):
+    """Suggest boxes, check augmentation, stats and conversion for one :class:`LabelSession`."""
 
+    stats_ready = pyqtSignal(object)  # LabelStats
+    detector_changed = pyqtSignal(str)  # file name of the chosen detector
+
+    def __init__(self, session: LabelSession, canvas: LabelCanvas, say: Callable[[str], None], shell: Any = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.canvas = canvas
+        self.say = say
+        self.shell = shell
+        self.dialog_parent = parent
+        self.detector_path: Path | None = None
+        self._detector: Any = None
+        self.last_stats: LabelStats | None = None
+        self._stats_again = False
+        self.suggest_panel = self._panel(self._on_suggestions, "suggest boxes failed")
+        self.check_panel = self._panel(self._on_risks, "augmentation check failed")
+        self.stats_panel = self._panel(self._on_stats, "stats failed", hide_when_done=False)
+        self.stats_panel.finished.connect(self._stats_finished)
+        self.stats_timer = QTimer(self)  # saves refresh the class chart, at most once a second
+        self.stats_timer.setSingleShot(True)
+        self.stats_timer.setInterval(1000)
+        self.stats_timer.timeout.connect(self.refresh_stats)
+
+    def _panel(self, on_result: Callable[[Any], None], what: str, hide_when_done: bool = True) -> JobPanel:
+        """A job panel shown only while its job runs; errors become one message, not a dialog."""
+        panel = JobPanel(show_errors=False)
+        panel.succeeded.connect(on_result)
+        panel.failed.connect(lambda m: self.say(f"{what}: {m}"))
+        if hide_when_done:
+            panel.finished.connect(lambda: panel.setVisible(False))
+        panel.setVisible(False)
+        return panel
+
+    @property
+    def panels(self) -> tuple[JobPanel, ...]:
+        return (self.stats_panel, self.suggest_panel, self.check_panel)
+
+    def _settings(self) -> Any:
+        return getattr(self.shell, "settings", None)
+
+    def save_quietly(self) -> None:
+        """Save every edited image; a failure is said, never raised (this runs from slots)."""
+        try:
+            self.session.save_all()
+        except (AugbenchError, OSError) as exc:
+            self.say(str(exc))
+
+    # ------------------------------------------------------------------ suggestions
     def set_detector(self, path: str | Path) -> None:
         self.detector_path = Path(path)
         self._detector = None
-        self.detector_label.setText(self.detector_path.name)
-        settings = getattr(self.shell, "settings", None)
+        self.detector_changed.emit(self.detector_path.name)
+        settings = self._settings()
         if settings is not None:
             settings.setValue("label/detector", str(self.detector_path))
 
-    def _choose_detector(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "ONNX detector", str(self.session.folder or Path.home()),
-                                              "ONNX models (*.onnx)")
+    def choose_detector(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "ONNX detector",
+                                              str(self.session.folder or Path.home()), "ONNX models (*.onnx)")
         if path:
             self.set_detector(path)
 
-    def suggest(self) -> None:
+    def suggest(self, threshold: float) -> None:
         """Run the detector on the current image in the worker; proposals appear on the canvas."""
         if self.detector_path is None:
-            settings = getattr(self.shell, "settings", None)
+            settings = self._settings()
             saved = settings.value("label/detector", "") if settings is not None else ""
             if saved and Path(saved).is_file():
                 self.set_detector(saved)
             else:
-                self._choose_detector()
+                self.choose_detector()
         e = self.session.current
         if self.detector_path is None or e is None or self.suggest_panel.busy:
             return
         from augbench.label.suggest import OnnxDetector
 
-        path, image, thr, names = self.detector_path, e.path, self.threshold.value(), self.session.registry.names
-        cached = self._detector
+        path, image, names, cached = self.detector_path, e.path, self.session.registry.names, self._detector
 
         def work(progress: Any, cancel: Any) -> tuple[Any, Path, list]:
             det = cached
-            if det is None or det.score_threshold != thr:
-                det = OnnxDetector(path, score_threshold=thr)
+            if det is None or det.score_threshold != threshold:
+                det = OnnxDetector(path, score_threshold=threshold)
             if not det.class_names and names:
                 det.class_names = names  # no names in the model: assume it was trained on this classes.txt
             return det, image, det.detect(read_image(image))
@@ -69,18 +124,7 @@ class LabelActionsMixin:
         if e is None or e.path != image:
             return  # the user moved on meanwhile
         self.canvas.set_proposals(props)
-        self.show_message(f"{len(props)} proposal(s): Space accepts, Del rejects, Tab goes to the next")
-        self.canvas.setFocus()
-
-    def _on_proposals(self, n: int) -> None:
-        self.accept_all_button.setEnabled(n > 0)
-        self.reject_all_button.setEnabled(n > 0)
-
-    def _toggle_difficult(self) -> None:
-        i = self.canvas.selected
-        if i >= 0:
-            self.session.set_flags([i], difficult=self.difficult_button.isChecked())
-        self._refresh_state()
+        self.say(f"{len(props)} proposal(s): Space accepts, Del rejects, Tab goes to the next")
         self.canvas.setFocus()
 
     # ------------------------------------------------------------------ augmentation check
@@ -96,13 +140,13 @@ class LabelActionsMixin:
         steps = steps if isinstance(steps, list) else self.augment_steps()
         e = self.session.current
         if steps is None:
-            self.show_message("no augmentation pipeline: build one in the Augment tab first")
+            self.say("no augmentation pipeline: build one in the Augment tab first")
             return
         if e is None or e.ann is None or not e.ann.boxes or self.check_panel.busy:
-            self.show_message("no boxes to check on this image")
+            self.say("no boxes to check on this image")
             return
         if not steps:
-            self.show_message("the augmentation pipeline is empty")
+            self.say("the augmentation pipeline is empty")
             return
         from augbench.augment.clipcheck import pipeline_risks
 
@@ -118,10 +162,10 @@ class LabelActionsMixin:
         self.canvas.update()
         if self.canvas.risks:
             worst = max(self.canvas.risks.values(), key=lambda r: r.worst)
-            self.show_message(f"{len(self.canvas.risks)} box(es) at risk; worst: {worst.label} dropped "
-                              f"{worst.dropped:.0%}, clipped {worst.clipped:.0%} of the trials")
+            self.say(f"{len(self.canvas.risks)} box(es) at risk; worst: {worst.label} dropped "
+                     f"{worst.dropped:.0%}, clipped {worst.clipped:.0%} of the trials")
         else:
-            self.show_message("no box is clipped or dropped by this pipeline")
+            self.say("no box is clipped or dropped by this pipeline")
 
     # ------------------------------------------------------------------ stats
     def refresh_stats(self) -> None:
@@ -133,7 +177,7 @@ class LabelActionsMixin:
             self._stats_again = True  # the running count may predate the latest save
             return
         self._stats_again = False
-        self._save_quietly()
+        self.save_quietly()
         fmt = self.session.fmt
         self.stats_panel.setVisible(True)
         self.stats_panel.run(fn=lambda progress, cancel: compute_stats(folder, fmt, progress=progress, cancel=cancel))
@@ -145,11 +189,11 @@ class LabelActionsMixin:
             return
         if dst is None:
             choices = [f for f in ("yolo", "voc", "coco") if f != self.session.fmt]
-            dst, ok = QInputDialog.getItem(self, "Convert labels", f"Write all {self.session.fmt} labels as:",
-                                           choices, 0, False)
+            dst, ok = QInputDialog.getItem(self.dialog_parent, "Convert labels",
+                                           f"Write all {self.session.fmt} labels as:", choices, 0, False)
             if not ok:
                 return
-        self._save_quietly()
+        self.save_quietly()
         from augbench.label.jobs import LabelsConvertJob
 
         job = LabelsConvertJob(folder=str(folder), src=self.session.fmt, dst=dst)
@@ -157,21 +201,21 @@ class LabelActionsMixin:
         self.stats_panel.run(job=job)
 
     def _stats_finished(self) -> None:
-        if getattr(self, "_stats_again", False):
+        if self._stats_again:
             self.refresh_stats()
         else:
             self.stats_panel.setVisible(False)
 
     def _on_stats(self, st: Any) -> None:
         if not isinstance(st, LabelStats):  # a convert job finished
-            self.show_message(getattr(st, "message", "done"))
+            self.say(getattr(st, "message", "done"))
             return
         self.last_stats = st
-        self.chart.set_data(list(st.class_counts), list(st.class_counts.values()))
-        imb = "∞" if st.imbalance == float("inf") else f"{st.imbalance:.1f}×"
-        self.stats_label.setText(
-            f"{st.n_images} images · {st.n_boxes} boxes · imbalance {imb}<br>"
-            f"missing labels {len(st.missing)} · empty {len(st.empty)} · unreadable {len(st.unreadable)}"
-        )
+        self.stats_ready.emit(st)
 
-    # ------------------------------------------------------------------ view updates
+    def shutdown(self) -> None:
+        """Save, then stop the helper jobs (the window has already cancelled them; this only waits briefly)."""
+        self.stats_timer.stop()
+        self.save_quietly()
+        for panel in self.panels:
+            panel.stop(1000)
