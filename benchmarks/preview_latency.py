@@ -117,7 +117,7 @@ def main(n: int = 30, load: str = os.environ.get("BENCH_LOAD", "unknown")) -> No
     # Peer: the same previews on the GUI thread, one per slider step (what a synchronous tab does).
     def drag_sync() -> None:
         drag()
-        make_previews(tab.source, tab.current_steps(), 6, tab.preview_seed, 0.1, force=True)
+        make_previews(tab.source, tab.current_steps(), 6, tab.model.preview_seed, 0.1, force=True)
 
     settle()
     sync_ms = []

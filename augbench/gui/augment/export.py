@@ -1,7 +1,8 @@
 """The Augment tab's Export box: output folder, copies, seed, empty-label policy, and the export job.
 
-A mixin of :class:`augbench.gui.augment.view.AugmentTab` (it uses the tab's ``info``, ``steps``,
-``order``, ``shell`` and ``vis_spin``); the export runs as an ``augment`` job in the shared
+An :class:`ExportBox` is composed into the tab: it is handed the tab's :class:`AugmentModel`
+(which turns the box's :class:`ExportSettings` into an :class:`AugmentJob`) and the shell (to hand
+the output to the Label tab). The export runs as an ``augment`` job in the shared
 :class:`~augbench.gui.widgets.JobPanel` with progress and Cancel.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,15 +29,20 @@ from PyQt5.QtWidgets import (
 from augbench.augment.export import AugmentJob
 from augbench.core.errors import AugbenchError
 from augbench.core.jobs import save_job
+from augbench.gui.augment.model import AugmentModel, ExportSettings
 from augbench.gui.widgets import JobPanel
 
 
-class AugmentExportMixin:
-    """Builds the Export box and turns it into an :class:`AugmentJob`."""
+class ExportBox(QGroupBox):
+    """The Export group: its fields are :class:`ExportSettings`; Export runs the model's job."""
 
-    def _build_export_box(self) -> QGroupBox:
-        box = QGroupBox("Export")
-        form = QFormLayout(box)
+    visibility_changed = pyqtSignal(float)  # the previews mark dropped boxes with the same threshold
+
+    def __init__(self, model: AugmentModel, shell: Any = None) -> None:
+        super().__init__("Export")
+        self.model = model
+        self.shell = shell
+        form = QFormLayout(self)
         out_row = QHBoxLayout()
         self.out_edit = QLineEdit()
         self.out_edit.setToolTip("Where the augmented copies go (a new folder; never inside the input folder)")
@@ -47,7 +54,7 @@ class AugmentExportMixin:
         form.addRow("output folder", out_row)
         self.copies_spin = QSpinBox()
         self.copies_spin.setRange(1, 10000)
-        self.copies_spin.setValue(3)
+        self.copies_spin.setValue(ExportSettings.copies)
         self.copies_spin.setToolTip("Augmented copies written per input image")
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)
@@ -59,9 +66,9 @@ class AugmentExportMixin:
         self.vis_spin = QDoubleSpinBox()
         self.vis_spin.setRange(0.0, 1.0)
         self.vis_spin.setSingleStep(0.05)
-        self.vis_spin.setValue(0.1)
+        self.vis_spin.setValue(ExportSettings.min_visibility)
         self.vis_spin.setToolTip("A box keeping less than this fraction of its area after a transform is dropped")
-        self.vis_spin.valueChanged.connect(lambda _: self.schedule_preview())
+        self.vis_spin.valueChanged.connect(self.visibility_changed)
         self.orig_cb = QCheckBox("+ originals")
         self.orig_cb.setToolTip("Write the unaugmented images (with their labels) next to the copies")
         opts = QHBoxLayout()
@@ -92,19 +99,20 @@ class AugmentExportMixin:
         self.panel.stopped.connect(self._on_export_done)
         self.panel.finished.connect(lambda: self.export_btn.setEnabled(True))
         form.addRow(self.panel)
-        return box
+
+    def settings(self) -> ExportSettings:
+        return ExportSettings(
+            out_dir=self.out_edit.text(), copies=self.copies_spin.value(), seed=self.seed_spin.value(),
+            empty_policy=self.policy_combo.currentData(), min_visibility=self.vis_spin.value(),
+            include_originals=self.orig_cb.isChecked(),
+        )
+
+    def follow_dataset(self) -> None:
+        """A new data set: the output folder follows it unless the user chose one."""
+        self.out_edit.setText(self.model.default_output(self.out_edit.text()))
 
     def build_job(self) -> AugmentJob:
-        if self.info is None:
-            raise AugbenchError("open a data set first")
-        if not self.order:
-            raise AugbenchError("tick at least one transform")
-        return AugmentJob(
-            input_dir=str(self.info.root), output_dir=self.out_edit.text().strip(),
-            steps=[s.to_dict() for s in self.current_steps()], copies=self.copies_spin.value(),
-            seed=self.seed_spin.value(), empty_policy=self.policy_combo.currentData(),
-            min_visibility=self.vis_spin.value(), include_originals=self.orig_cb.isChecked(),
-        )
+        return self.model.build_job(self.settings())
 
     def export(self) -> None:
         try:
@@ -138,4 +146,3 @@ class AugmentExportMixin:
         path, _ = QFileDialog.getSaveFileName(self, "Save job", "augment_job.yaml", "YAML (*.yaml)")
         if path:
             save_job(job, path)
-

@@ -5,6 +5,10 @@ Previews are computed from a downscaled cached copy in one background thread
 transform, and while one preview computes, newer slider positions replace each
 other so only the latest is computed next. Export runs as an ``augment`` job
 in the shared worker with a progress bar and Cancel.
+
+The state lives in a Qt-free :class:`~augbench.gui.augment.model.AugmentModel` (pipeline, data
+set, previewed image, settings -> job); this view is built from it, and the Export box
+(:class:`~augbench.gui.augment.export.ExportBox`) is composed in, handed the same model.
 """
 
 from __future__ import annotations
@@ -33,35 +37,29 @@ from PyQt5.QtWidgets import (
 )
 
 from augbench.augment.catalog import catalog, get_spec
-from augbench.augment.export import read_mask
 from augbench.augment.pipeline import Step, load_pipeline, save_pipeline
-from augbench.augment.preview import PreviewRequest, PreviewSource, PreviewTile, compute_previews
+from augbench.augment.preview import PreviewSource, PreviewTile, compute_previews
 from augbench.core.dataset import DatasetInfo, Item, scan_dataset
 from augbench.core.errors import AugbenchError
-from augbench.core.imageio import read_image
 from augbench.core.paths import sample_dataset_dir
-from augbench.gui.augment.export import AugmentExportMixin
+from augbench.gui.augment.export import ExportBox
+from augbench.gui.augment.model import AugmentModel
 from augbench.gui.augment.params import ParamEditor
 from augbench.gui.latest_only import LatestOnly
 from augbench.gui.widgets import ImageView
-from augbench.label.io import read_labels
 
 TAB_TITLE = "Augment"
 N_PREVIEWS = 6
 STARTER = ("HorizontalFlip", "Affine", "RandomBrightnessContrast")
 
 
-class AugmentTab(AugmentExportMixin, QWidget):
-    """Pipeline builder + live preview grid + export."""
+class AugmentTab(QWidget):
+    """Pipeline builder + live preview grid + export, as a view of an :class:`AugmentModel`."""
 
     def __init__(self, shell: Any = None) -> None:
         super().__init__()
         self.shell = shell
-        self.steps: dict[str, Step] = {}
-        self.order: list[str] = []
-        self.info: DatasetInfo | None = None
-        self.source: PreviewSource | None = None
-        self.preview_seed = 0
+        self.model = AugmentModel()
         self.preview_generation = 0  # previews shown so far
         self.last_tiles: list[PreviewTile] = []
         self._previewer = LatestOnly(compute_previews, self)
@@ -72,8 +70,19 @@ class AugmentTab(AugmentExportMixin, QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.refresh_preview_now)
+        self.export_box = ExportBox(self.model, shell)
+        self.export_box.visibility_changed.connect(lambda _: self.schedule_preview())
+        b = self.export_box  # its widgets, by the names the tests and scripts use
+        self.out_edit, self.copies_spin, self.vis_spin, self.panel = b.out_edit, b.copies_spin, b.vis_spin, b.panel
+        self.export_btn, self.open_label_btn = b.export_btn, b.open_label_btn
         self._build_ui()
         self._use_dataset(None)
+
+    # The model's state, read through the tab as before the model existed.
+    steps = property(lambda self: self.model.steps)
+    order = property(lambda self: self.model.order)
+    info = property(lambda self: self.model.info)
+    source = property(lambda self: self.model.source)
 
     # ------------------------------------------------------------------ UI
     def _build_ui(self) -> None:
@@ -168,7 +177,7 @@ class AugmentTab(AugmentExportMixin, QWidget):
         self.flags_label.setWordWrap(True)
         self.flags_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         rv.addWidget(self.flags_label)
-        rv.addWidget(self._build_export_box())
+        rv.addWidget(self.export_box)
 
         split = QSplitter()
         for w, s in ((left, 1), (mid, 2), (right, 4)):
@@ -185,7 +194,7 @@ class AugmentTab(AugmentExportMixin, QWidget):
 
     # ------------------------------------------------------------------ pipeline model
     def current_steps(self) -> list[Step]:
-        return [self.steps[n] for n in self.order]
+        return self.model.current_steps()
 
     def set_enabled(self, name: str, enabled: bool) -> None:
         """Tick/untick a transform as a click in the list does."""
@@ -196,11 +205,7 @@ class AugmentTab(AugmentExportMixin, QWidget):
         if name not in self.tree_items:
             return
         on = item.checkState(0) == Qt.Checked
-        if on and name not in self.order:
-            self.steps.setdefault(name, Step(name, {}, 0.5))
-            self.order.append(name)
-        elif not on and name in self.order:
-            self.order.remove(name)
+        self.model.enable(name, on)
         self._sync_pipeline_list()
         if on:
             self._select(name)
@@ -214,9 +219,8 @@ class AugmentTab(AugmentExportMixin, QWidget):
 
     def _move(self, delta: int) -> None:
         row = self.pipeline_list.currentRow()
-        if row < 0 or not 0 <= row + delta < len(self.order):
+        if not self.model.move(row, delta):
             return
-        self.order[row], self.order[row + delta] = self.order[row + delta], self.order[row]
         self._sync_pipeline_list()
         self.pipeline_list.setCurrentRow(row + delta)
         self.schedule_preview()
@@ -226,8 +230,7 @@ class AugmentTab(AugmentExportMixin, QWidget):
             return
         if self.editor is not None and self.editor.spec.name == name:
             return
-        step = self.steps.setdefault(name, Step(name, {}, 0.5))
-        self.editor = ParamEditor(get_spec(name), step)
+        self.editor = ParamEditor(get_spec(name), self.model.step(name))
         self.editor.changed.connect(self.schedule_preview)
         self.editor_area.setWidget(self.editor)
 
@@ -236,8 +239,7 @@ class AugmentTab(AugmentExportMixin, QWidget):
         self.tree.blockSignals(True)
         for item in self.tree_items.values():
             item.setCheckState(0, Qt.Unchecked)
-        self.steps = {s.name: s for s in steps}
-        self.order = [s.name for s in steps]
+        self.model.set_steps(steps)
         for s in steps:
             self.tree_items[s.name].setCheckState(0, Qt.Checked)
         self.tree.blockSignals(False)
@@ -280,9 +282,8 @@ class AugmentTab(AugmentExportMixin, QWidget):
         else:
             self.source_label.setText(f"Data set: <b>{info.root}</b> — {len(info.items)} images, "
                                       f"labels: {info.label_format}")
-        self.info = info
-        if not self.out_edit.text() or self.out_edit.text().endswith("_augmented"):
-            self.out_edit.setText(str(info.root.parent / f"{info.root.name}_augmented"))
+        self.model.use_dataset(info)
+        self.export_box.follow_dataset()
         self.image_combo.blockSignals(True)
         self.image_combo.clear()
         for item in info.items[:500]:
@@ -295,38 +296,28 @@ class AugmentTab(AugmentExportMixin, QWidget):
             return
         item: Item = self.image_combo.itemData(index)
         try:
-            self.source = self.load_source(item)
+            self.model.source = self.load_source(item)
             self.flags_label.setText("")
         except AugbenchError as exc:
-            self.source = None
+            self.model.source = None
             self.flags_label.setText(f"<font color='#c00'>cannot preview: {exc}</font>")
         self.schedule_preview()
 
     def load_source(self, item: Item, max_side: int = 256) -> PreviewSource:
-        img = read_image(item.image, mode="auto")
-        h, w = img.shape[:2]
-        boxes = []
-        if item.label_file is not None and self.info is not None:
-            boxes = read_labels(item.label_file, item.image, (w, h), self.info.box_classes).boxes
-        mask = read_mask(item.mask_file) if item.mask_file else None
-        return PreviewSource.from_full(img, boxes, mask, max_side=max_side)
+        return self.model.load_source(item, max_side)
 
     # ------------------------------------------------------------------ preview
     def schedule_preview(self) -> None:
         self._timer.start()
 
     def shuffle(self) -> None:
-        self.preview_seed += 1
+        self.model.preview_seed += 1
         self.schedule_preview()
 
     def refresh_preview_now(self) -> int:
         """Ask the background thread for previews of the current settings; returns the request's ticket."""
-        if self.source is None:
-            return -1
-        steps = [Step(s.name, dict(s.params), s.p, s.enabled) for s in self.current_steps()]  # private copies
-        req = PreviewRequest(self.source, steps, N_PREVIEWS, self.preview_seed, self.vis_spin.value(),
-                             self.force_cb.isChecked())
-        return self._previewer.request(req)
+        req = self.model.preview_request(N_PREVIEWS, self.vis_spin.value(), self.force_cb.isChecked())
+        return -1 if req is None else self._previewer.request(req)
 
     @property
     def preview_busy(self) -> bool:
