@@ -5,6 +5,9 @@ CLI runs) and hands it to the shared :class:`JobPanel`; progress reports drive
 one bar per keyword, the downloaded/duplicate/invalid/failed counters and a
 live thumbnail strip. When the crawl ends, "Open in Label"/"Open in Augment"
 pass the output folder to the next tab.
+
+What the form means (its config, its errors, what is remembered) is decided by the Qt-free
+:class:`~augbench.gui.crawl.model.CrawlForm`; this view fills one from its widgets and back.
 """
 
 from __future__ import annotations
@@ -36,11 +39,11 @@ from augbench.core.errors import ConfigError
 from augbench.core.progress import Progress
 from augbench.crawl.jobs import CrawlConfig
 from augbench.crawl.validate import FORMAT_CHOICES
+from augbench.gui.crawl.model import ENGINES, CrawlForm, has_images, visible_rows
 from augbench.gui.crawl.widgets import CountsRow, KeywordBars, ThumbStrip
 from augbench.gui.widgets import JobPanel
 
 TAB_TITLE = "Crawl"
-ENGINES = [("Naver (browser)", "naver_browser"), ("Naver Open API", "naver_api"), ("URL list", "url_list")]
 
 
 class CrawlTab(QWidget):
@@ -251,46 +254,51 @@ class CrawlTab(QWidget):
         for f, cb in self.format_boxes.items():
             cb.setToolTip(f"Keep {f} files (others are skipped and counted as invalid)")
 
-    # ------------------------------------------------------------------ settings
+    # ------------------------------------------------------------------ form <-> model
+    def form(self) -> CrawlForm:
+        """The form's current state, as the Qt-free model."""
+        return CrawlForm(
+            keywords_text=self.keywords.toPlainText(), out_dir=self.out_dir.text(), count=self.count.value(),
+            engine=self.engine.currentData(), full_size=bool(self.size_mode.currentData()),
+            min_width=self.min_w.value(), min_height=self.min_h.value(),
+            formats=tuple(f for f, cb in self.format_boxes.items() if cb.isChecked()), safe_search=self.safe.isChecked(),
+            api_client_id=self.api_id.text(), api_client_secret=self.api_secret.text(), api_base_url=self.api_url.text(),
+            urls_text=self.urls.toPlainText(), per_host_delay_s=self.delay.value(),
+            per_host_max_in_flight=self.in_flight.value(), search_url=self.search_url.text(),
+            selectors_file=self.selectors_file.text(),
+        )
+
     def _restore(self) -> None:
         s = self.settings
         if s is None:
             return
-        self.keywords.setPlainText(str(s.value("crawl/keywords", "") or ""))
-        self.out_dir.setText(str(s.value("crawl/out_dir", "") or ""))
-        self.api_id.setText(str(s.value("crawl/api_id", "") or ""))
-        idx = self.engine.findData(str(s.value("crawl/engine", "naver_browser")))
+        saved = CrawlForm.restored({k: s.value(f"crawl/{k}", None) for k in CrawlForm().remembered()})
+        self.keywords.setPlainText(saved.keywords_text)
+        self.out_dir.setText(saved.out_dir)
+        self.api_id.setText(saved.api_client_id)
+        idx = self.engine.findData(saved.engine)
         if idx >= 0:
             self.engine.setCurrentIndex(idx)
-        self.count.setValue(int(s.value("crawl/count", 50) or 50))
-        self.search_url.setText(str(s.value("crawl/search_url", "") or ""))
-        self.selectors_file.setText(str(s.value("crawl/selectors_file", "") or ""))
+        self.count.setValue(saved.count)
+        self.search_url.setText(saved.search_url)
+        self.selectors_file.setText(saved.selectors_file)
 
     def _save(self) -> None:
-        s = self.settings
-        if s is None:
-            return
-        s.setValue("crawl/keywords", self.keywords.toPlainText())
-        s.setValue("crawl/out_dir", self.out_dir.text())
-        s.setValue("crawl/api_id", self.api_id.text())  # the secret is never stored
-        s.setValue("crawl/engine", self.engine.currentData())
-        s.setValue("crawl/count", self.count.value())
-        s.setValue("crawl/search_url", self.search_url.text())
-        s.setValue("crawl/selectors_file", self.selectors_file.text())
+        if self.settings is not None:
+            for key, value in self.form().remembered().items():
+                self.settings.setValue(f"crawl/{key}", value)
 
-    # ------------------------------------------------------------------ form logic
     def _on_engine_changed(self) -> None:
-        key = self.engine.currentData()
+        rows = visible_rows(self.engine.currentData())
         for w in (*self.api_rows, self.api_id, self.api_secret, self.api_url):
-            w.setVisible(key == "naver_api")
+            w.setVisible(rows["api"])
         for w in (*self.browser_rows, self.search_url, self.selectors_file, self.selectors_browse):
-            w.setVisible(key == "naver_browser")
-        self.urls.setVisible(key == "url_list")
-        self.urls_label.setVisible(key == "url_list")
+            w.setVisible(rows["browser"])
+        self.urls.setVisible(rows["urls"])
+        self.urls_label.setVisible(rows["urls"])
 
     def _maybe_switch_to_api(self) -> None:
-        """Entering an id and a secret means the user wants the Open API engine."""
-        if self.api_id.text().strip() and self.api_secret.text().strip() and self.engine.currentData() == "naver_browser":
+        if self.form().wants_api():
             self.engine.setCurrentIndex(self.engine.findData("naver_api"))
 
     def _choose_selectors(self) -> None:
@@ -305,28 +313,11 @@ class CrawlTab(QWidget):
             self.out_dir.setText(path)
 
     def keyword_list(self) -> list[str]:
-        return [ln.strip() for ln in self.keywords.toPlainText().splitlines() if ln.strip()]
+        return self.form().keyword_list()
 
     def config(self, **overrides: Any) -> CrawlConfig:
         """The job the form describes (raises ConfigError naming the bad field)."""
-        engine = self.engine.currentData()
-        kws = self.keyword_list()
-        if engine == "url_list" and not kws:
-            kws = ["urls"]
-        kwargs: dict[str, Any] = dict(
-            keywords=tuple(kws), out_dir=self.out_dir.text().strip(), count=self.count.value(), engine=engine,
-            full_size=bool(self.size_mode.currentData()), min_width=self.min_w.value(), min_height=self.min_h.value(),
-            formats=tuple(f for f, cb in self.format_boxes.items() if cb.isChecked()), safe_search=self.safe.isChecked(),
-            api_client_id=self.api_id.text().strip(), api_client_secret=self.api_secret.text().strip(),
-            api_base_url=self.api_url.text().strip() or CrawlConfig.api_base_url,
-            urls=tuple(u.strip() for u in self.urls.toPlainText().splitlines() if u.strip()),
-            per_host_delay_s=self.delay.value(), per_host_max_in_flight=self.in_flight.value(),
-            search_url=self.search_url.text().strip(), selectors_file=self.selectors_file.text().strip(),
-        )
-        if not kwargs["formats"]:
-            raise ConfigError("formats", "allow at least one image format")
-        kwargs.update(overrides)
-        return CrawlConfig(**kwargs)
+        return self.form().to_config(**overrides)
 
     # ------------------------------------------------------------------ running
     def start(self, **overrides: Any) -> bool:
@@ -375,18 +366,9 @@ class CrawlTab(QWidget):
 
     def _on_finished(self) -> None:
         self.start_button.setEnabled(True)
-        has_images = self._out_has_images()
-        self.open_label.setEnabled(has_images)
-        self.open_augment.setEnabled(has_images)
-
-    def _out_has_images(self) -> bool:
-        out = Path(self.out_dir.text().strip() or ".")
-        if not out.is_dir():
-            return False
-        from augbench.core.imageio import IMAGE_EXTS
-
-        return any(p.suffix.lower() in IMAGE_EXTS for d in out.iterdir() if d.is_dir() and not d.name.startswith(".")
-                   for p in d.iterdir())
+        ready = has_images(self.out_dir.text())
+        self.open_label.setEnabled(ready)
+        self.open_augment.setEnabled(ready)
 
     def _open_in(self, tab: str) -> None:
         out = self.out_dir.text().strip()
