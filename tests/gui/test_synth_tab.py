@@ -109,10 +109,17 @@ def test_counts_plan_start_preview_cancel_resume(tab, qtbot, tmp_path):
 
 
 def test_whitening_preview_button(tab, qtbot):
+    import threading
+
+    threads = []
+    inner = tab._whitener._fn
+    tab._whitener._fn = lambda req: (threads.append(threading.current_thread()), inner(req))[1]
     tab.form.whiten.setCurrentIndex(1)  # Otsu
     qtbot.mouseClick(tab.whiten_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: tab.monitor.preview.has_image(), timeout=10000)
     assert tab.monitor.preview.has_image()
     assert "whitening preview (otsu)" in tab.result_label.text()
+    assert threads and all(t is not threading.main_thread() for t in threads)  # computed off the GUI thread
 
 
 def test_open_run_replays_recorded_history(tab, tmp_path):

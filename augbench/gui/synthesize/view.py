@@ -36,12 +36,21 @@ from augbench.core.imageio import read_image
 from augbench.gan.balance import BalanceConfig, training_items
 from augbench.gan.runstate import prepare_fresh, resume_conflicts, run_state
 from augbench.gan.whiten import foreground, preview
+from augbench.gui.latest_only import LatestOnly
 from augbench.gui.synthesize.form import SynthForm
 from augbench.gui.synthesize.monitor import SynthMonitor
 from augbench.gui.widgets import BarChart, JobPanel
 
 TAB_TITLE = "Synthesize"
 GATE_WORDS = "realism gate"
+
+
+def whitening_strip(request: tuple[Path, Path | None, str]) -> tuple[Any, str]:
+    """Original | kept foreground | whitened, for one image (what the preview thread computes)."""
+    image, mask_file, mode = request
+    img = read_image(image, mode="rgb")
+    mask = read_image(mask_file, mode="gray") if mask_file else None
+    return preview(img, foreground(img, mode if mode != "none" else "otsu", mask=mask)), mode
 
 
 class SynthesizeTab(QWidget):
@@ -76,6 +85,9 @@ class SynthesizeTab(QWidget):
         self.result_label.setWordWrap(True)
         self.last_config: BalanceConfig | None = None
         self._mode = "idle"  # idle | run | preview
+        self._whitener = LatestOnly(whitening_strip, self, name="augbench-whiten")
+        self._whitener.ready.connect(self._show_whitening)
+        self._whitener.failed.connect(lambda _t, m: self._say_error(f"whitening preview failed: {m}"))
 
         left = QWidget()
         ll = QVBoxLayout(left)
@@ -175,18 +187,24 @@ class SynthesizeTab(QWidget):
         return True
 
     # ------------------------------------------------------------------ actions
-    def preview_whitening(self) -> None:
-        """Show what background whitening keeps on the first normal image (before training on it)."""
+    def preview_whitening(self) -> int:
+        """Show what background whitening keeps on the first normal image (before training on it).
+
+        Reading the image and thresholding it run in the preview thread, never on the GUI thread;
+        returns the request's ticket (-1 when there is no normal image to show).
+        """
         if self.info is None:
-            return
+            return -1
         mode = self.form.whiten.currentData()
         normal = self.form.normal.currentText()
         items = [i for i in self.info.items if i.label_class == normal]
         if not items:
-            return
-        img = read_image(items[0].image, mode="rgb")
-        mask = read_image(items[0].mask_file, mode="gray") if items[0].mask_file else None
-        self.monitor.preview.set_array(preview(img, foreground(img, mode if mode != "none" else "otsu", mask=mask)))
+            return -1
+        return self._whitener.request((items[0].image, items[0].mask_file, mode))
+
+    def _show_whitening(self, ticket: int, out: tuple[Any, str]) -> None:
+        strip, mode = out
+        self.monitor.preview.set_array(strip)
         self.result_label.setText(f"whitening preview ({mode}): original | kept foreground | whitened")
 
     def config(self) -> BalanceConfig:
@@ -323,6 +341,7 @@ class SynthesizeTab(QWidget):
         self._refresh_button()
 
     def shutdown(self) -> None:
+        self._whitener.close()
         if self.panel.busy and self.panel.worker is not None:
             self.panel.stop(1500)
 
