@@ -170,12 +170,20 @@ def _fmt(v: float) -> str:
 
 
 class LineChart(QWidget):
-    """Several named series over steps (loss curves, metrics per epoch)."""
+    """Several named series over steps (loss curves, metrics per epoch).
+
+    A series of up to :attr:`MARKER_MAX` points also gets a dot on each point: a single point draws
+    no line, so a one-epoch run would otherwise leave the chart looking empty.
+    """
+
+    MARKER_MAX = 60  # longer series (GAN losses over many epochs) stay plain lines
+    MARKER_RADIUS = 3.0
 
     def __init__(self, parent: QWidget | None = None, title: str = "") -> None:
         super().__init__(parent)
         self.title = title
         self.series: dict[str, list[tuple[float, float]]] = {}
+        self.markers_drawn = 0  # dots drawn by the last paint (what a test can check)
         self.setMinimumHeight(140)
 
     def clear(self) -> None:
@@ -229,6 +237,7 @@ class LineChart(QWidget):
             px = left + (x - x0) / (x1 - x0) * (w - left - right)
             return QPointF(px, top + (1 - (y - y0) / (y1 - y0)) * (h - top - bottom))
 
+        self.markers_drawn = 0
         for i, s in enumerate(self.series.values()):
             color = QColor(PALETTE[i % len(PALETTE)])
             p.setPen(QPen(color, 1.5))
@@ -236,6 +245,12 @@ class LineChart(QWidget):
             for pt in s[1:]:
                 path.lineTo(to_px(*pt))
             p.drawPath(path)
+            if len(s) <= self.MARKER_MAX:
+                p.setBrush(color)
+                for pt in s:
+                    p.drawEllipse(to_px(*pt), self.MARKER_RADIUS, self.MARKER_RADIUS)
+                p.setBrush(Qt.NoBrush)
+                self.markers_drawn += len(s)
         for i, (lx, ly, name) in enumerate(legend):
             p.setPen(QPen(QColor(PALETTE[i % len(PALETTE)]), 1.5))
             p.drawText(QRectF(lx, h - bottom + 4 + ly, w - lx, lh), Qt.AlignLeft, name)

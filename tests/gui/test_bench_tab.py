@@ -11,8 +11,8 @@ import pytest
 from PyQt5.QtCore import Qt
 
 from augbench.core.imageio import write_image
-from augbench.gui.benchmark.widgets import checked_items
 from augbench.gui.benchmark.view import TAB_TITLE, BenchmarkTab, create_tab
+from augbench.gui.benchmark.widgets import checked_items
 
 pytestmark = pytest.mark.gui
 
@@ -59,6 +59,8 @@ def test_run_fills_table_and_charts(qtbot, tmp_path: Path) -> None:
     assert [tab.table.item(i, 1).text() for i in range(3)] == ["baseline", "oversample", "class_weights+classic_aug"]
     assert len(tab.bars.values) == 3 and all(0 <= v <= 1 for v in tab.bars.values)
     assert sum(len(s) for s in tab.curve.series.values()) == 3  # one epoch per run
+    tab.curve.grab()
+    assert tab.curve.markers_drawn == 3  # a one-epoch run's single point shows as a dot, not an empty chart
     assert tab.confusion.has_image()
     assert tab.run_bar.value() == 1000
     run = json.loads((tmp_path / "results" / "runs" / "small_cnn" / "oversample" / "seed0.json").read_text())
@@ -108,3 +110,19 @@ def test_tab_module_contract(qtbot) -> None:
     w = create_tab(None)
     qtbot.addWidget(w)
     assert isinstance(w, BenchmarkTab)
+
+
+def test_a_one_point_series_is_visible(qtbot) -> None:
+    """A single point draws no line; its marker must still put the series' colour on the chart."""
+    from PyQt5.QtGui import QColor
+
+    from augbench.gui.widgets import PALETTE, LineChart
+
+    chart = LineChart()
+    qtbot.addWidget(chart)
+    chart.resize(300, 200)
+    chart.add_point("", 1, 0.42)  # no name: no legend text in the series' colour, only what the plot draws
+    img = chart.grab().toImage()
+    target = QColor(PALETTE[0]).rgb()
+    hits = sum(img.pixel(x, y) == target for x in range(img.width()) for y in range(img.height()))
+    assert chart.markers_drawn == 1 and hits >= 4
