@@ -65,7 +65,8 @@ from augbench.classify.data import (
 )
 from augbench.classify.metrics import classification_metrics
 from augbench.classify.models import MODEL_NAMES, MODELS, build_model
-from augbench.classify.trainer import Trainer, TrainOptions
+from augbench.classify.trainer import Trainer, TrainOptions, resolve_device
+from augbench.core import distributed as D
 from augbench.core.atomic import atomic_write_json
 from augbench.core.errors import ConfigError
 from augbench.core.jobs import JobResult, Skipped
@@ -121,6 +122,9 @@ class CompareJob:
     channels_last: bool = False
     num_threads: int = field(default=0, metadata={"range": (0, 256)})  # 0 = torch's default
     save_checkpoints: bool = False
+    # Data parallel: "torchrun" re-executes `augbench run job.yaml` as nproc ranks (DDP; batch_size is the global batch)
+    launcher: Literal["none", "torchrun"] = field(default="none", metadata={"rerun": "free"})
+    nproc: int = field(default=1, metadata={"range": (1, 1024), "rerun": "free"})
 
     def __post_init__(self) -> None:
         if not self.models:
@@ -336,8 +340,10 @@ def run_one(
         "images_per_s": round(outcome.images_per_s, 1),
         "data_wait_s": round(outcome.data_wait_s, 2),
         "skipped": train_ds.skipped + val_ds.skipped + test_ds.skipped,
+        "world_size": outcome.world_size, "global_batch": outcome.global_batch,  # data-parallel processes, batch
     }
-    atomic_write_json(json_path, record)
+    if trainer.dist.is_main:  # under torchrun rank 0 alone writes
+        atomic_write_json(json_path, record)
     return record
 
 
@@ -352,13 +358,18 @@ def train_ds_counts(ds: ImageDataset, classes: list[str]) -> dict[str, dict[str,
 
 def run_experiment(cfg: CompareJob, *, progress: ProgressFn = null_progress,
                    cancel: CancelToken | None = None) -> JobResult:
-    """Run every (model, arm, seed) not yet on disk, then write the report."""
-    cancel = cancel or CancelToken()
+    """Run every (model, arm, seed) not yet on disk, then write the report. Under torchrun every rank walks the
+    plan with DDP (``batch_size`` global); rank 0 makes the split, decides which runs are done and alone writes."""
+    with D.process_group(resolve_device(cfg.device)) as info:  # joined first: rank 0's split reaches every rank
+        return _run_all(cfg, info, progress if info.is_main else null_progress, cancel or CancelToken())
+
+
+def _run_all(cfg: CompareJob, info: D.DistInfo, progress: ProgressFn, cancel: CancelToken) -> JobResult:
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
-    folder = RunFolder(cfg.out_dir)
-    folder.write_job(cfg)
-    split = None if cfg.protocol_split else prepare_split(cfg)
+    if info.is_main:
+        RunFolder(cfg.out_dir).write_job(cfg)
+    split = None if cfg.protocol_split else D.broadcast_object(prepare_split(cfg) if info.is_main else None, info)
     ref_split = seed_split(cfg, split, cfg.seeds[0])
     arms = [parse_arm(a) for a in cfg.arms]
     pools: dict[str, tuple[list[Sample], int]] = {}
@@ -378,6 +389,8 @@ def run_experiment(cfg: CompareJob, *, progress: ProgressFn = null_progress,
     if cfg.head == "linear_probe":
         from augbench.classify.probe_experiment import run_probe_runs
 
+        if not info.is_main:  # a logistic regression on cached features: rank 0 does it alone
+            return result
         n_done = run_probe_runs(cfg, arms, pools, result, progress, cancel)
         return _finish(cfg, result, n_done)
     cache: dict[Any, Any] = {}
@@ -385,7 +398,7 @@ def run_experiment(cfg: CompareJob, *, progress: ProgressFn = null_progress,
     for i, (model_name, arm, seed) in enumerate(plan):
         path = run_path(cfg.out_dir, model_name, arm.name, seed)
         label = f"{model_name} / {arm.name} / seed {seed}"
-        if path.is_file():
+        if D.broadcast_object(path.is_file(), info):  # rank 0's disk decides, so every rank skips the same runs
             result.outputs.append(str(path))
             progress(Progress((i + 1) * 1000, len(plan) * 1000, f"{label}: done earlier", stage="run_done",
                               metrics={"run": i}))
@@ -403,20 +416,20 @@ def run_experiment(cfg: CompareJob, *, progress: ProgressFn = null_progress,
             from augbench.core.errors import Cancelled
 
             if isinstance(exc, Cancelled):
-                exc.result = _finish(cfg, result, n_done, cancelled=True)  # type: ignore[attr-defined]
+                exc.result = _finish(cfg, result, n_done, cancelled=True, write=info.is_main)  # type: ignore[attr-defined]
             raise
         n_done += 1
         result.outputs.append(str(path))
         progress(Progress((i + 1) * 1000, len(plan) * 1000, f"{label}: acc {rec['test']['accuracy']:.3f} "
                           f"macro-F1 {rec['test']['macro_f1']:.3f}", stage="run_done",
                           metrics={"run": i, "accuracy": rec["test"]["accuracy"], "macro_f1": rec["test"]["macro_f1"]}))
-    return _finish(cfg, result, n_done)
+    return _finish(cfg, result, n_done, write=info.is_main)
 
 
-def _finish(cfg: CompareJob, result: JobResult, n_new: int, cancelled: bool = False) -> JobResult:
+def _finish(cfg: CompareJob, result: JobResult, n_new: int, cancelled: bool = False, write: bool = True) -> JobResult:
     from augbench.classify.report import build_report
 
-    summary = build_report(cfg.out_dir) if result.outputs else {}
+    summary = build_report(cfg.out_dir) if result.outputs and write else {}
     result.metrics = {"runs": len(result.outputs), "new_runs": n_new}
     for row in summary.get("rows", []):
         result.metrics[f"{row['model']}/{row['arm']} macro_f1"] = round(row["macro_f1_mean"], 4)
@@ -424,7 +437,8 @@ def _finish(cfg: CompareJob, result: JobResult, n_new: int, cancelled: bool = Fa
         result.outputs += [str(Path(cfg.out_dir) / "report.md"), str(Path(cfg.out_dir) / "report.html")]
     result.status = "cancelled" if cancelled else "completed"
     result.message = f"{len(result.outputs)} files; report in {Path(cfg.out_dir) / 'report.md'}" if summary else ""
-    RunFolder(cfg.out_dir).write_result(result)
+    if write:  # ranks > 0 only fill in the status
+        RunFolder(cfg.out_dir).write_result(result)
     return result
 
 

@@ -3,7 +3,7 @@
 ``augbench run job.yaml`` with ``launcher: torchrun`` and ``nproc: N`` starts
 itself again as N torchrun ranks. The CLI decides that before any job package
 is imported, so these functions live in ``core`` (importable from every layer);
-the training side of data parallelism stays in :mod:`augbench.classify.distributed`.
+the training side of data parallelism is :mod:`augbench.core.distributed`.
 """
 
 from __future__ import annotations

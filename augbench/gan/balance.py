@@ -15,6 +15,11 @@ For a ``train/val/test`` data set only ``train`` feeds the engines and receives
 generated images; ``val``/``test`` are copied unchanged, and the leak guard
 checks every generated row's translated source and defect sources against
 them before the report is written.
+
+Under torchrun (``launcher: torchrun``, ``nproc: N``) every rank first trains
+the translators of all classes together (DDP), then leaves the process group;
+the other ranks end there, and rank 0 alone generates, copies and writes the
+balanced data set and its report (a single writer, as always).
 """
 
 from __future__ import annotations
@@ -102,6 +107,9 @@ class BalanceJob:
     generated_copy: str = field(default="", metadata={"role": "output"})  # also <generated_copy>/<class>/
     copy_originals: bool = True
     seed: int = 0
+    # Data parallel (cyclegan): "torchrun" re-executes `augbench run job.yaml` as nproc ranks that train together
+    launcher: str = field(default="none", metadata={"choices": ["none", "torchrun"], "rerun": "free"})
+    nproc: int = field(default=1, metadata={"range": (1, 1024), "rerun": "free"})
 
     def __post_init__(self) -> None:
         if not self.defect_classes:
@@ -122,13 +130,18 @@ class BalanceJob:
         return Path(self.work_dir) if self.work_dir else out.with_name(out.name + "_gan")
 
     def gan_config(self, channels: int, full_size: int = 0, select: dict[str, Any] | None = None) -> GanConfig:
+        """The translator's config. Under torchrun each rank trains on one image a step (the paper's batch 1
+        per process), so the global batch is the number of processes."""
+        from augbench.core.distributed import env_world
+
+        select = {"batch_size": env_world().world_size, **(select or {})}
         return GanConfig(channels=channels, size=self.size, full_size=full_size, generator=self.generator,
                          lambda_mask=self.lambda_mask, ngf=self.ngf, n_blocks=self.n_blocks, lr=self.lr,
                          d_steps=self.d_steps, upsample=self.upsample, epochs=self.epochs,
                          steps_per_epoch=self.steps_per_epoch, time_budget_s=self.time_budget_s,
                          diffaugment=self.diffaugment, seed=self.seed, device=self.device, precision=self.precision,
                          sample_every=self.sample_every, kid_features=self.kid_features,
-                         batch_passes=self.batch_passes, channels_last=self.channels_last, **(select or {}))
+                         batch_passes=self.batch_passes, channels_last=self.channels_last, **select)
 
 
 def training_items(cfg: BalanceJob) -> tuple[list[Item], list[Item], str]:
@@ -204,7 +217,12 @@ def _check_classes(cfg: BalanceJob, classes: list[str]) -> None:
 def run_balance(cfg: BalanceJob, *, progress: ProgressFn = null_progress, cancel: CancelToken | None = None,
                 on_trained: Callable[[dict[str, Any]], None] | None = None) -> JobResult:
     """The one-click run; re-running with the same config resumes training and generation."""
+    from augbench.core.distributed import env_world
+
     cancel = cancel or CancelToken()
+    world = env_world()
+    if not world.is_main:
+        progress = null_progress  # one progress bar, from rank 0
     train, others, split_note = training_items(cfg)
     root = Path(cfg.dataset)
     _check_classes(cfg, sorted({it.label_class or "" for it in train}))
@@ -219,11 +237,17 @@ def run_balance(cfg: BalanceJob, *, progress: ProgressFn = null_progress, cancel
     progress(Progress(0, 0, "plan: " + ", ".join(f"{p.name} +{p.to_generate}" for p in plans)
                       + (f" ({len(bad)} unreadable image(s) skipped)" if bad else ""), stage="plan"))
     out = Path(cfg.out_dir)
+    normals = sorted(loaded[cfg.normal_class], key=lambda x: x.rel)
+    channels = cfg.channels or (1 if all(_is_grey(n.image) for n in normals[:20]) else 3)
+    trained: dict[str, dict[str, Any]] = {}
+    if world.enabled:
+        trained = _train_data_parallel(cfg, plans, loaded, normals, channels, progress, cancel)
+        if not world.is_main:
+            return JobResult(kind="gan.balance", out_dir=str(out),
+                             message=f"rank {world.rank}: translators trained; rank 0 writes the data set")
     run = RunFolder(out)
     run.write_job(cfg)
     done = {str(r.get("file")) for r in iter_manifest(run.manifest.path) if (out / str(r.get("file", ""))).exists()}
-    normals = sorted(loaded[cfg.normal_class], key=lambda x: x.rel)
-    channels = cfg.channels or (1 if all(_is_grey(n.image) for n in normals[:20]) else 3)
     prefix = "train/" if any(it.split for it in train) else ""
     result = JobResult(kind="gan.balance", out_dir=str(out), skipped=list(bad))
     summaries: list[dict[str, Any]] = []
@@ -239,7 +263,7 @@ def run_balance(cfg: BalanceJob, *, progress: ProgressFn = null_progress, cancel
                                                        done)
             else:
                 written, summary = _cyclegan(cfg, plan, normals, defects, channels, out_cls, run, progress, cancel,
-                                             done, on_trained)
+                                             done, on_trained, trained.get(plan.name))
             summaries.append(summary)
             result.outputs += written
             gen_paths = sorted(p for p in out_cls.glob(f"gen_{plan.name}_*") if p.is_file())
@@ -274,7 +298,7 @@ def run_balance(cfg: BalanceJob, *, progress: ProgressFn = null_progress, cancel
     atomic_write_text(report_dir / "report.md", report_markdown(report))
     result.metrics = {"engine": cfg.engine, "counts_before": counts, "counts_after": after,
                       "generated": sum(p.to_generate for p in plans), "report": str(report_dir / "report.md"),
-                      "leak_guard_rows": n_gen, "unreadable_skipped": len(bad)}
+                      "leak_guard_rows": n_gen, "unreadable_skipped": len(bad), "world_size": world.world_size}
     for s in summaries:
         if s.get("engine") == "cyclegan":
             result.metrics[f"kid_{s['class']}"] = s["best"].get("kid")
@@ -287,10 +311,32 @@ def run_balance(cfg: BalanceJob, *, progress: ProgressFn = null_progress, cancel
     return result
 
 
-def _cyclegan(cfg: BalanceJob, plan: ClassPlan, normals: list[Loaded], defects: list[Loaded], channels: int,
-              out_cls: Path, run: RunFolder, progress: ProgressFn, cancel: CancelToken, done: set[str],
-              on_trained: Callable[[dict[str, Any]], None] | None) -> tuple[list[str], dict[str, Any]]:
-    from augbench.gan.cyclegan_engine import generate_cyclegan, native_size, train_translator
+def _train_data_parallel(cfg: BalanceJob, plans: list[ClassPlan], loaded: dict[str, list[Loaded]],
+                         normals: list[Loaded], channels: int, progress: ProgressFn, cancel: CancelToken
+                         ) -> dict[str, dict[str, Any]]:
+    """Every rank trains every class's translator (DDP), then all leave the process group.
+
+    Training all classes before any generation keeps the ranks in step: rank 0 generating one
+    class while the others waited in the next class's first all-reduce would run into the
+    collective timeout on a long generation.
+    """
+    from augbench.core.distributed import env_world, teardown
+
+    try:
+        if cfg.engine != "cyclegan":
+            return {}  # transplant trains nothing: rank 0 does the whole job
+        world = env_world().world_size
+        return {p.name: {**_train_class(cfg, p.name, normals, sorted(loaded[p.name], key=lambda x: x.rel), channels,
+                                        progress, cancel), "world_size": world, "global_batch": world}
+                for p in plans if p.trainable}
+    finally:
+        teardown(env_world())  # from here on rank 0 works alone (generation has no collectives)
+
+
+def _train_class(cfg: BalanceJob, name: str, normals: list[Loaded], defects: list[Loaded], channels: int,
+                 progress: ProgressFn, cancel: CancelToken) -> dict[str, Any]:
+    """Train (or resume) one class's translator: full-size images and defect-aimed crops when ``native``."""
+    from augbench.gan.cyclegan_engine import native_size, train_translator
 
     full = native_size(normals + defects) if cfg.native else 0
     masks = None
@@ -302,8 +348,18 @@ def _cyclegan(cfg: BalanceJob, plan: ClassPlan, normals: list[Loaded], defects: 
         patches = extract_defect_regions([d.image for d in defects], [n.image for n in normals[:cfg.max_reference_normals]],
                                          masks=hint_masks, boxes=boxes, polarity=cfg.polarity)
         masks = defect_masks(patches, len(defects))
-    summary = train_translator(cfg, plan.name, [n.path for n in normals], [d.path for d in defects], channels, full,
-                               progress, cancel, b_masks=masks)
+    return train_translator(cfg, name, [n.path for n in normals], [d.path for d in defects], channels, full,
+                            progress, cancel, b_masks=masks)
+
+
+def _cyclegan(cfg: BalanceJob, plan: ClassPlan, normals: list[Loaded], defects: list[Loaded], channels: int,
+              out_cls: Path, run: RunFolder, progress: ProgressFn, cancel: CancelToken, done: set[str],
+              on_trained: Callable[[dict[str, Any]], None] | None, trained: dict[str, Any] | None = None
+              ) -> tuple[list[str], dict[str, Any]]:
+    """Train the class's translator (unless the data-parallel phase did: ``trained``), then generate."""
+    from augbench.gan.cyclegan_engine import generate_cyclegan
+
+    summary = trained or _train_class(cfg, plan.name, normals, defects, channels, progress, cancel)
     if on_trained is not None:
         on_trained(summary)
     written, extra = generate_cyclegan(cfg, plan, normals, defects, Path(summary["checkpoint"]), out_cls, run,

@@ -41,6 +41,9 @@ class TrainJob:
     n_holdout: int = field(default=16, metadata={"range": (0, None)})
     whiten: str = field(default="none", metadata={"choices": ["none", "otsu", "grabcut", "mask"]})
     resume: bool = True
+    # Data parallel: "torchrun" re-executes `augbench run job.yaml` as nproc ranks (DDP; model.batch_size is global)
+    launcher: str = field(default="none", metadata={"choices": ["none", "torchrun"], "rerun": "free"})
+    nproc: int = field(default=1, metadata={"range": (1, 1024), "rerun": "free"})
 
     def __post_init__(self) -> None:
         from augbench.gan.diffaugment import check_policy
@@ -51,6 +54,16 @@ class TrainJob:
 @job_runner(TrainJob)
 def run_train(cfg: TrainJob, *, progress: ProgressFn = null_progress,
               cancel: CancelToken | None = None) -> JobResult:
+    """Train (or resume); under torchrun every rank trains and rank 0 alone writes files."""
+    from augbench.core.distributed import env_world, teardown
+
+    try:
+        return _train(cfg, env_world().is_main, progress, cancel)
+    finally:
+        teardown(env_world())  # leave the process group (a no-op on one process)
+
+
+def _train(cfg: TrainJob, main: bool, progress: ProgressFn, cancel: CancelToken | None) -> JobResult:
     a_paths, b_paths = list_images(cfg.domain_a), list_images(cfg.domain_b)
     if not a_paths or not b_paths:
         raise DatasetError("both domain folders need images")
@@ -63,10 +76,11 @@ def run_train(cfg: TrainJob, *, progress: ProgressFn = null_progress,
     b, _, skip_b = load_folder(b_paths, c, load, wm)  # type: ignore[arg-type]
     view = model_cfg.translate_size
     out = Path(cfg.out_dir)
-    run = RunFolder(out)
-    run.write_job(cfg)
+    run = RunFolder(out) if main else None
+    if run is not None:
+        run.write_job(cfg)
     evaluate = preview = None
-    if hold_a:  # without held-out normals there is nothing honest to evaluate: the last epoch is best
+    if hold_a and main:  # without held-out normals there is nothing honest to evaluate: the last epoch is best
         hold, _, _ = load_folder(hold_a, c, view, wm)  # type: ignore[arg-type]
         real_b, _, _ = load_folder(b_paths, c, view, wm)  # type: ignore[arg-type]
         hold_t = to_tensor(hold)
@@ -90,9 +104,10 @@ def run_train(cfg: TrainJob, *, progress: ProgressFn = null_progress,
         raise
     result.outputs = [str(trainer.last_path), str(trainer.best_path)]
     result.metrics = {"epochs": state.epoch, "best_epoch": state.best.get("epoch"), "best_kid": state.best.get("kid"),
-                      "resumed": bool(resumed), "history": state.history}
+                      "resumed": bool(resumed), **trainer.scale(), "history": state.history}
     result.message = f"best checkpoint: epoch {state.best.get('epoch')} ({trainer.best_path.name})"
-    run.write_result(result)
+    if run is not None:  # rank 0 alone writes result.json
+        run.write_result(result)
     return result
 
 

@@ -3,6 +3,14 @@
 Reads like the reference model file (``backward_G``/``backward_D``, named
 losses, image pools) but with one config dataclass instead of option parsing.
 :mod:`augbench.gan.trainer` runs it over epochs with checkpoints and resume.
+
+Under torchrun (:meth:`CycleGAN.enable_ddp`) the generator update goes through
+DistributedDataParallel wrappers of the generators and the discriminator update
+through wrappers of the discriminators, so gradients are averaged over ranks and
+the replicas stay identical. The generator step calls the plain discriminators:
+their parameters are frozen there, and a DDP module whose parameters get no
+gradient in a backward pass would wait for them forever. Each rank keeps its own
+image pools (fakes of its own slice of the batch).
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from typing import Any, Literal
 
 import torch
 
+from augbench.core.distributed import DistInfo, wrap
 from augbench.core.errors import ConfigError
 from augbench.gan.diffaugment import diff_augment
 from augbench.gan.losses import cycle_loss, gan_loss, identity_loss
@@ -128,6 +137,23 @@ def _step_seed(seed: int, global_step: int) -> int:
     return (seed * 1_000_003 + global_step * 7919 + 12345) % (2**63 - 1)
 
 
+class _GenCall(torch.nn.Module):
+    """A generator behind DDP: ``forward`` is what ``_gen`` needs, (image, mask) for an attention generator.
+
+    DDP syncs gradients only for calls of its own ``forward``; ``forward_with_mask`` is another
+    method, so this wrapper makes it the forward.
+    """
+
+    def __init__(self, net: torch.nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> Any:
+        if isinstance(self.net, AttentionResnetGenerator):
+            return self.net.forward_with_mask(x)
+        return self.net(x)
+
+
 def build_generator(cfg: GanConfig) -> torch.nn.Module:
     cls = AttentionResnetGenerator if cfg.generator == "attention" else ResnetGenerator
     return cls(cfg.channels, cfg.channels, cfg.ngf, cfg.n_blocks, cfg.upsample)  # type: ignore[arg-type]
@@ -155,6 +181,20 @@ class CycleGAN:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.precision == "fp16" and self.device.type == "cuda")
         self.rng = torch.Generator()
         self._masks: list[torch.Tensor] = []
+        self.dist = DistInfo()
+        self._ddp: dict[str, torch.nn.Module] = {}  # DDP wrappers by net name (empty on one process)
+
+    def enable_ddp(self, info: DistInfo) -> None:
+        """Wrap the four networks in DDP for a data-parallel run (a no-op on one process).
+
+        DDP's constructor broadcasts rank 0's weights, so replicas start identical even if a
+        rank's initialisation differed.
+        """
+        self.dist = info
+        if not info.enabled:
+            return
+        self._ddp = {k: wrap(_GenCall(net) if k.startswith("G") else net, info, self.device)
+                     for k, net in self.nets.items()}
 
     @property
     def nets(self) -> dict[str, torch.nn.Module]:
@@ -172,6 +212,8 @@ class CycleGAN:
                 group["lr"] = lr
 
     def _prep(self, x: torch.Tensor) -> torch.Tensor:
+        if self.device.type == "cuda" and x.device.type == "cpu":
+            x = x.pin_memory()  # a pinned source lets the copy below overlap with compute
         x = x.to(self.device, non_blocking=True)
         return x.contiguous(memory_format=torch.channels_last) if self.cfg.channels_last else x
 
@@ -195,8 +237,9 @@ class CycleGAN:
         fake_a = self.pool_A.query(fake_a, self.rng)
         self.opt_D.zero_grad(set_to_none=True)
         with self.autocast():
-            loss_d_b = self._d_loss(self.D_B, real_b, fake_b.detach(), mode)
-            loss_d_a = self._d_loss(self.D_A, real_a, fake_a.detach(), mode)
+            d_a, d_b = self._ddp.get("D_A", self.D_A), self._ddp.get("D_B", self.D_B)  # DDP: gradients averaged
+            loss_d_b = self._d_loss(d_b, real_b, fake_b.detach(), mode)
+            loss_d_a = self._d_loss(d_a, real_a, fake_a.detach(), mode)
         self.scaler.scale(loss_d_a + loss_d_b).backward()
         self.scaler.step(self.opt_D)
         self.scaler.update()
@@ -210,7 +253,7 @@ class CycleGAN:
             d.requires_grad_(False)
         self.opt_G.zero_grad(set_to_none=True)
         self._masks: list[torch.Tensor] = []
-        g_ab, g_ba = (lambda x: self._gen(self.G_AB, x)), (lambda x: self._gen(self.G_BA, x))
+        g_ab, g_ba = (lambda x: self._gen("G_AB", x)), (lambda x: self._gen("G_BA", x))
         with self.autocast():
             use_idt = cfg.lambda_identity > 0
             if cfg.batch_passes and use_idt:
@@ -253,13 +296,16 @@ class CycleGAN:
             losses["mask"] = area.item()  # the mean mask area (the penalty is the part above mask_target)
         return losses, fake_a.detach(), fake_b.detach()
 
-    def _gen(self, net: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-        """Run a generator; an attention generator's mask is kept for the sparsity penalty."""
+    def _gen(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        """Run generator ``name`` (through its DDP wrapper when data-parallel); an attention generator's
+        mask is kept for the sparsity penalty."""
+        net = self.nets[name]
+        call = self._ddp.get(name)
         if isinstance(net, AttentionResnetGenerator):
-            out, m = net.forward_with_mask(x)
+            out, m = call(x) if call is not None else net.forward_with_mask(x)
             self._masks.append(m)
             return out
-        return net(x)
+        return call(x) if call is not None else net(x)
 
     def train_step(self, batches: list[tuple[torch.Tensor, torch.Tensor]], step_seed: int) -> dict[str, float]:
         """One G update on ``batches[0]`` then one D update per batch (``d_steps`` batches)."""
@@ -304,19 +350,28 @@ class CycleGAN:
     def state(self) -> dict[str, Any]:
         return {"nets": {k: v.state_dict() for k, v in self.nets.items()},
                 "optim": {"G": self.opt_G.state_dict(), "D": self.opt_D.state_dict()},
-                "pools": {"A": self.pool_A.state_dict(), "B": self.pool_B.state_dict()},
+                "pools": self.pool_state(),
                 "scaler": self.scaler.state_dict()}
 
+    def pool_state(self) -> dict[str, Any]:
+        return {"A": self.pool_A.state_dict(), "B": self.pool_B.state_dict()}
+
     def load_state(self, state: dict[str, Any]) -> None:
+        """Load a checkpoint's state; a data-parallel rank takes its own pools when the checkpoint has
+        one pair per rank of the same world size, else rank 0's (``pools``)."""
         for k, net in self.nets.items():
             if k in state["nets"]:
                 net.load_state_dict(state["nets"][k])
         if "optim" in state:
             self.opt_G.load_state_dict(state["optim"]["G"])
             self.opt_D.load_state_dict(state["optim"]["D"])
-        if "pools" in state:
-            self.pool_A.load_state_dict(state["pools"]["A"], self.device)
-            self.pool_B.load_state_dict(state["pools"]["B"], self.device)
+        pools = state.get("pools")
+        by_rank = state.get("pools_by_rank") or []
+        if self.dist.enabled and len(by_rank) == self.dist.world_size:
+            pools = by_rank[self.dist.rank]
+        if pools:
+            self.pool_A.load_state_dict(pools["A"], self.device)
+            self.pool_B.load_state_dict(pools["B"], self.device)
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
 

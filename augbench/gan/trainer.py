@@ -7,6 +7,17 @@ draw is a function of (seed, epoch, step): batches come from
 re-seeded each step. A checkpoint (config + counters + weights + optimizer
 states + pools + history) therefore resumes to exactly the run that was not
 interrupted.
+
+Under torchrun (``WORLD_SIZE`` > 1) ``batch_size`` is the global batch: every
+rank draws the same global batch (a pure function of seed, epoch and step, so
+no sampler state is needed) and trains on its own contiguous slice, which is
+what a DistributedSampler with its epoch set would give: disjoint shards, a new
+order every epoch, the union one global batch. Rank 0 alone evaluates, picks the
+best epoch and writes checkpoints and ``history.json``, then tells the other
+ranks (history, best, planned epochs), so every rank holds the same state.
+Losses are averaged over ranks in one all-reduce per step that also carries
+"cancel", so all ranks stop at the same step. Checkpoints hold each rank's
+image pools; all ranks resume from rank 0's file.
 """
 
 from __future__ import annotations
@@ -22,8 +33,9 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from augbench.core import distributed as D
 from augbench.core.atomic import atomic_path, atomic_write_json
-from augbench.core.errors import ConfigError, WeightsError
+from augbench.core.errors import Cancelled, ConfigError, WeightsError
 from augbench.core.imageio import write_image
 from augbench.core.progress import CancelToken, Progress, ProgressFn, null_progress
 from augbench.gan.model import (  # noqa: F401 - re-exported: the public names lived here
@@ -117,7 +129,14 @@ class Trainer:
                  preview: Callable[[CycleGAN], np.ndarray] | None = None, select_key: str = "kid",
                  extra: dict[str, Any] | None = None) -> None:
         self.cfg, self.data, self.out = cfg, data, Path(out_dir)
-        self.model = CycleGAN(cfg)
+        base = resolve_device(cfg.device)
+        self.dist = D.setup(base)  # joins the process group under torchrun; a no-op DistInfo otherwise
+        self.rank_batch = D.per_rank_batch(cfg.batch_size, self.dist)
+        device = D.rank_device(base, self.dist)
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed crop size: let cuDNN pick its fastest kernels once
+        self.model = CycleGAN(cfg, device)
+        self.model.enable_ddp(self.dist)
         self.state = TrainState(planned_epochs=cfg.epochs)
         self.evaluate, self.preview, self.select_key = evaluate, preview, select_key
         self.extra = extra or {}
@@ -135,10 +154,22 @@ class Trainer:
         s = self.state
         return {"config": dataclasses.asdict(self.cfg), "epoch": s.epoch, "step": s.step, "global_step": s.global_step,
                 "planned_epochs": s.planned_epochs, "elapsed_s": s.elapsed_s, "history": s.history, "best": s.best,
-                "extra": self.extra, **self.model.state()}
+                "extra": self.extra, **self.scale(), **self.model.state()}
+
+    def scale(self) -> dict[str, int]:
+        """How many processes trained and on what batch (recorded in checkpoints, history and results)."""
+        return {"world_size": self.dist.world_size, "global_batch": self.cfg.batch_size,
+                "per_rank_batch": self.rank_batch}
 
     def save(self) -> Path:
-        return save_checkpoint(self.last_path, self.payload())
+        """Write ``last.pt`` (rank 0); under torchrun every rank must call it: it gathers the ranks' pools."""
+        pools = D.all_gather_object(self.model.pool_state(), self.dist) if self.dist.enabled else None
+        if not self.dist.is_main:
+            return self.last_path
+        payload = self.payload()
+        if pools is not None:
+            payload["pools_by_rank"] = pools
+        return save_checkpoint(self.last_path, payload)
 
     def resume(self, path: str | Path | None = None) -> bool:
         """Continue from ``path`` (default ``last.pt``); False when there is nothing to resume."""
@@ -160,8 +191,19 @@ class Trainer:
         return True
 
     def _batches(self, epoch: int, step: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """This rank's slices of the ``d_steps`` global batches of (epoch, step)."""
         bs = self.cfg.batch_size
-        return [self.data.batch(epoch, step, bs, stream=k) for k in range(self.cfg.d_steps)]
+        batches = [self.data.batch(epoch, step, bs, stream=k) for k in range(self.cfg.d_steps)]
+        if not self.dist.enabled:
+            return batches
+        lo = self.dist.rank * self.rank_batch
+        return [(a[lo:lo + self.rank_batch], b[lo:lo + self.rank_batch]) for a, b in batches]
+
+    def _step_seed(self) -> int:
+        """The step's seed for the pools and DiffAugment: rank 0 (and a single process) use the plain one;
+        other ranks shift it so their pools and augmentations draw independently."""
+        seed = _step_seed(self.cfg.seed, self.state.global_step)
+        return (seed + 104_729 * self.dist.rank) % (2**63 - 1)
 
     def _plan_by_budget(self) -> None:
         s, budget = self.state, self.cfg.time_budget_s
@@ -192,7 +234,12 @@ class Trainer:
         """Train until ``planned_epochs`` (or the time budget); raises Cancelled after saving ``last.pt``."""
         cancel = cancel or CancelToken()
         cfg, s, spe = self.cfg, self.state, self.steps_per_epoch
-        self.out.mkdir(parents=True, exist_ok=True)
+        main = self.dist.is_main
+        if main:
+            self.out.mkdir(parents=True, exist_ok=True)
+        else:
+            progress = null_progress  # one progress bar, from rank 0
+        stop = cancel.cancelled
         while s.epoch < s.planned_epochs:
             epoch_sums: dict[str, float] = {}
             n_in_epoch = 0
@@ -200,19 +247,21 @@ class Trainer:
             self.model.set_lr(lr)
             t_epoch = time.perf_counter()
             while s.step < spe:
-                if cancel.cancelled:
+                if stop or (cancel.cancelled and not self.dist.enabled):  # ranks agree on a cancel (see below)
                     s.elapsed_s += time.perf_counter() - t_epoch
                     self.save()
                     cancel.check()
+                    raise Cancelled("cancelled on another rank")
                 t0 = time.perf_counter()
-                losses = self.model.train_step(self._batches(s.epoch, s.step), _step_seed(cfg.seed, s.global_step))
+                losses = self.model.train_step(self._batches(s.epoch, s.step), self._step_seed())
+                losses, stop = D.all_mean_dict(losses, self.dist, flag=cancel.cancelled)
                 s.step += 1
                 s.global_step += 1
                 for k, v in losses.items():
                     epoch_sums[k] = epoch_sums.get(k, 0.0) + v
                 n_in_epoch += 1
                 preview = None
-                if self.preview is not None and cfg.sample_every and s.global_step % cfg.sample_every == 0:
+                if main and self.preview is not None and cfg.sample_every and s.global_step % cfg.sample_every == 0:
                     preview = self.preview(self.model)
                 total = s.planned_epochs * spe
                 progress(Progress(s.epoch * spe + s.step, total,
@@ -224,26 +273,37 @@ class Trainer:
             row.update({k: v / max(1, n_in_epoch) for k, v in epoch_sums.items()})
             s.epoch += 1
             s.step = 0
-            if self.evaluate is not None:
-                row.update(self.evaluate(self.model, s.epoch))
-            s.elapsed_s += time.perf_counter() - t_epoch  # evaluation counts against the time budget too
-            row["elapsed_s"] = round(s.elapsed_s, 2)
-            row = json_safe(row)  # NaN/inf -> None: history.json and result.json stay JSON
-            s.history.append(row)
-            if self._is_better(row.get(self.select_key)):
-                s.best = {"epoch": s.epoch, self.select_key: row.get(self.select_key),
-                          "flagged": bool(row.get("copies_input") or row.get("collapsed"))}
-                nets = {k: self.model.nets[k].state_dict() for k in ("G_AB", "G_BA")}
-                save_checkpoint(self.best_path, {"config": dataclasses.asdict(cfg), "epoch": s.epoch,
-                                                 "metrics": row, "extra": self.extra, "nets": nets})
-            self._plan_by_budget()
+            if main:
+                self._end_epoch(row, t_epoch)
+            if self.dist.enabled:  # rank 0 decided (evaluation, best, time budget): every rank takes its state
+                s.history, s.best, s.planned_epochs, s.elapsed_s = D.broadcast_object(
+                    (s.history, s.best, s.planned_epochs, s.elapsed_s), self.dist)
             self.save()
-            atomic_write_json(self.out / "history.json", {"history": s.history, "best": s.best,
-                                                          "planned_epochs": s.planned_epochs})
+            if main:
+                atomic_write_json(self.out / "history.json", {"history": s.history, "best": s.best,
+                                                              "planned_epochs": s.planned_epochs, **self.scale()})
+            row = s.history[-1]
             progress(Progress(s.epoch * spe, s.planned_epochs * spe, f"epoch {s.epoch} done",
-                              preview=self.preview(self.model) if self.preview else None,
+                              preview=self.preview(self.model) if self.preview and main else None,
                               metrics={k: v for k, v in row.items() if isinstance(v, (int, float))}, stage="epoch"))
         return s
+
+    def _end_epoch(self, row: dict[str, Any], t_epoch: float) -> None:
+        """Rank 0's end of an epoch: evaluate, record, keep the best generators, re-plan by the time budget."""
+        s, cfg = self.state, self.cfg
+        if self.evaluate is not None:
+            row.update(self.evaluate(self.model, s.epoch))
+        s.elapsed_s += time.perf_counter() - t_epoch  # evaluation counts against the time budget too
+        row["elapsed_s"] = round(s.elapsed_s, 2)
+        row = json_safe(row)  # NaN/inf -> None: history.json and result.json stay JSON
+        s.history.append(row)
+        if self._is_better(row.get(self.select_key)):
+            s.best = {"epoch": s.epoch, self.select_key: row.get(self.select_key),
+                      "flagged": bool(row.get("copies_input") or row.get("collapsed"))}
+            nets = {k: self.model.nets[k].state_dict() for k in ("G_AB", "G_BA")}
+            save_checkpoint(self.best_path, {"config": dataclasses.asdict(cfg), "epoch": s.epoch,
+                                             "metrics": row, "extra": self.extra, "nets": nets, **self.scale()})
+        self._plan_by_budget()
 
 
 def sample_grid(real: torch.Tensor, fake: torch.Tensor, rec: torch.Tensor | None = None) -> np.ndarray:
