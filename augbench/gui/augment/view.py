@@ -78,11 +78,22 @@ class AugmentTab(QWidget):
         self._build_ui()
         self._use_dataset(None)
 
-    # The model's state, read through the tab as before the model existed.
-    steps = property(lambda self: self.model.steps)
-    order = property(lambda self: self.model.order)
-    info = property(lambda self: self.model.info)
-    source = property(lambda self: self.model.source)
+    # The model's state, readable through the tab (scripts and tests name it so); it changes only in the model.
+    @property
+    def steps(self) -> dict[str, Step]:
+        return self.model.steps
+
+    @property
+    def order(self) -> list[str]:
+        return self.model.order
+
+    @property
+    def info(self) -> DatasetInfo | None:
+        return self.model.info
+
+    @property
+    def source(self) -> PreviewSource | None:
+        return self.model.source
 
     # ------------------------------------------------------------------ UI
     def _build_ui(self) -> None:
