@@ -116,6 +116,26 @@ class LabelCanvas(QWidget):
         self._pix = QPixmap.fromImage(array_to_qimage(arr))
         self._pix_path = e.path
 
+    # ------------------------------------------------------------------ what the painter reads
+    @property
+    def pixmap(self) -> QPixmap | None:
+        return self._pix
+
+    @property
+    def image_error(self) -> str | None:
+        """Why the current image could not be shown (None when it is shown)."""
+        return self._image_error
+
+    @property
+    def preview_box(self) -> Box | None:
+        """The box being drawn, moved or resized, as it would be on release."""
+        return self._preview
+
+    @property
+    def dragged_index(self) -> int:
+        """The box a drag is changing (painted as :attr:`preview_box` instead), -1 when none."""
+        return int(self._drag.get("index", -1)) if self._preview is not None and self._drag else -1
+
     @property
     def image_size(self) -> tuple[int, int]:
         e = self.session.current
@@ -244,7 +264,7 @@ class LabelCanvas(QWidget):
         return name or None
 
     # ------------------------------------------------------------------ hit tests
-    def _handles(self, b: Box) -> dict[str, QPointF]:
+    def handles(self, b: Box) -> dict[str, QPointF]:
         r = self.widget_rect(b)
         cx, cy = r.center().x(), r.center().y()
         return {
@@ -256,7 +276,7 @@ class LabelCanvas(QWidget):
     def handle_at(self, p: QPointF) -> str | None:
         if self.selected < 0:
             return None
-        for name, hp in self._handles(self.session.boxes[self.selected]).items():
+        for name, hp in self.handles(self.session.boxes[self.selected]).items():
             if abs(hp.x() - p.x()) <= HANDLE_PX and abs(hp.y() - p.y()) <= HANDLE_PX:
                 return name
         return None

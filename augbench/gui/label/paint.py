@@ -34,29 +34,30 @@ class CanvasPainter:
         p.setRenderHint(QPainter.Antialiasing)
         p.fillRect(c.rect(), QColor("#2b2b2b"))
         e = c.session.current
-        if c._pix is None:
+        pix = c.pixmap
+        if pix is None:
             p.setPen(QColor("#bbbbbb"))
-            text = c._image_error or "Open a folder (or drop images here) to start labelling."
+            text = c.image_error or "Open a folder (or drop images here) to start labelling."
             p.drawText(c.rect(), Qt.AlignCenter | Qt.TextWordWrap, text)
             p.end()
             return
         iw, ih = c.image_size
         target = QRectF(c.offset.x(), c.offset.y(), iw * c.scale, ih * c.scale)
-        p.drawPixmap(target, c._pix, QRectF(0, 0, c._pix.width(), c._pix.height()))
+        p.drawPixmap(target, pix, QRectF(0, 0, pix.width(), pix.height()))
         if e is not None and e.ann is not None and e.ann.verified:
             p.setPen(QPen(QColor("#2ecc71"), 4))
             p.drawRect(target)
         if c.show_boxes:
             for i, b in enumerate(c.session.boxes):
-                if c._preview is not None and c._drag and c._drag.get("index") == i:
+                if i == c.dragged_index:
                     continue
                 self._paint_box(p, b, selected=i == c.selected)
                 if i in c.risks:
                     self._paint_risk(p, b, c.risks[i])
             for k, prop in enumerate(c.proposals):
                 self._paint_proposal(p, prop, current=k == c.proposal_index)
-        if c._preview is not None:
-            self._paint_box(p, c._preview, selected=True, preview=True)
+        if c.preview_box is not None:
+            self._paint_box(p, c.preview_box, selected=True, preview=True)
         if e is not None and e.error:
             p.fillRect(QRectF(0, 0, c.width(), 44), QColor(160, 30, 30, 220))
             p.setPen(QColor("white"))
@@ -79,7 +80,7 @@ class CanvasPainter:
         self._paint_tag(p, r, b.label + (" (difficult)" if b.difficult else ""), color)
         if selected and not preview:
             p.setPen(QPen(QColor("white"), 1))
-            for hp in c._handles(b).values():
+            for hp in c.handles(b).values():
                 p.fillRect(QRectF(hp.x() - HANDLE_PX / 2 - 1, hp.y() - HANDLE_PX / 2 - 1, HANDLE_PX + 2,
                                   HANDLE_PX + 2), color)
                 p.drawRect(QRectF(hp.x() - HANDLE_PX / 2 - 1, hp.y() - HANDLE_PX / 2 - 1, HANDLE_PX + 2,
