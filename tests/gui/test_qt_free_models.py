@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-MODELS = ["augbench.gui.augment.model", "augbench.gui.crawl.model", "augbench.gui.style.model"]
+# The Label tab's model is augbench.label.model (outside gui: the CLI's label jobs share it).
+MODELS = ["augbench.gui.augment.model", "augbench.gui.crawl.model", "augbench.gui.style.model", "augbench.label.model"]
 
 CHECK = '''
 from augbench.core.dataset import scan_dataset
@@ -57,7 +58,14 @@ saved = form.remembered()
 assert "s3cret" not in map(str, saved.values()) and CrawlForm.restored(saved).keyword_list() == ["cat", "dog"]
 assert visible_rows("naver_api") == {"api": True, "browser": False, "urls": False}
 
-assert not StyleModel().ready
+sm = StyleModel()
+assert not sm.ready
+items = m.info.items
+sm.load_content(items[0].image)
+sm.add_style(items[1].image, weight=0.0)
+assert sm.content is not None and not sm.ready  # a style of weight 0 styles nothing
+sm.styles[0].weight = 0.5
+assert sm.ready
 print("models ok")
 '''
 
