@@ -3,7 +3,7 @@
 Run ``bash scripts/gpu_check.sh`` (or ``python scripts/gpu_check.py``) on a machine with a CUDA GPU; it takes
 well under five minutes. It exercises the CUDA paths no CPU machine can: ``device="auto"`` picking CUDA, AMP
 (bf16 where the GPU supports it, else fp16 with a GradScaler), channels-last, ``cudnn.benchmark``, pinned
-memory with non-blocking copies.
+memory with non-blocking copies, and on 2+ GPUs ``gan.train`` under torchrun (DDP over NCCL).
 Exit code 0 when every check ran, 1 when CUDA is missing or a step failed.
 """
 
@@ -76,6 +76,40 @@ def check_resnet50(steps: int, batch: int) -> dict:
             "images_per_s": round(steps * batch / dt, 1), "last_loss": round(loss, 4)}
 
 
+def check_ddp(epochs: int = 2) -> dict:
+    """``gan.train`` from a job file with ``launcher: torchrun``: one NCCL rank per GPU (needs 2 GPUs or more)."""
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    import numpy as np
+
+    from augbench.core.imageio import write_image
+    from augbench.core.jobs import save_job
+    from augbench.gan.jobs import TrainJob
+    from augbench.gan.trainer import GanConfig
+
+    n = torch.cuda.device_count()
+    if n < 2:
+        return {"check": "ddp", "skipped": f"{n} GPU: NCCL data parallelism needs one GPU per rank"}
+    tmp = Path(tempfile.mkdtemp(prefix="augbench_ddp_"))
+    rng = np.random.default_rng(0)
+    for dom in ("a", "b"):
+        for i in range(8 * n):
+            write_image(tmp / dom / f"{i:03d}.png", rng.integers(0, 255, (72, 72, 3), dtype=np.uint8))
+    model = GanConfig(size=64, batch_size=2 * n, epochs=epochs, precision="auto", device="auto", detect=False)
+    job = save_job(TrainJob(domain_a=str(tmp / "a"), domain_b=str(tmp / "b"), out_dir=str(tmp / "run"), model=model,
+                            n_holdout=0, launcher="torchrun", nproc=n), tmp / "job.yaml")
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "augbench.cli", "run", str(job), "-q"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-1500:])
+    metrics = json.loads((tmp / "run" / "result.json").read_text())["metrics"]
+    return {"check": "ddp", "world_size": metrics["world_size"], "global_batch": metrics["global_batch"],
+            "epochs": metrics["epochs"], "seconds": round(time.perf_counter() - t0, 1)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=20)
@@ -90,7 +124,8 @@ def main() -> int:
     print(json.dumps({"gpu": torch.cuda.get_device_name(0), "count": torch.cuda.device_count(),
                       "bf16": torch.cuda.is_bf16_supported(), "torch": torch.__version__}))
     ok = True
-    for fn in (lambda: check_gan(args.steps, args.gan_size, args.gan_batch), lambda: check_resnet50(args.steps, args.batch)):
+    for fn in (lambda: check_gan(args.steps, args.gan_size, args.gan_batch), lambda: check_resnet50(args.steps, args.batch),
+               check_ddp):
         try:
             print(json.dumps(fn()), flush=True)
         except Exception as exc:  # noqa: BLE001 - report every check, then fail

@@ -212,7 +212,7 @@ class CycleGAN:
                 group["lr"] = lr
 
     def _prep(self, x: torch.Tensor) -> torch.Tensor:
-        if self.device.type == "cuda" and x.device.type == "cpu":
+        if self.device.type == "cuda" and x.device.type == "cpu" and not x.is_pinned():
             x = x.pin_memory()  # a pinned source lets the copy below overlap with compute
         x = x.to(self.device, non_blocking=True)
         return x.contiguous(memory_format=torch.channels_last) if self.cfg.channels_last else x

@@ -13,7 +13,8 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from augbench.core.progress import ListProgress
+from augbench.core.errors import Cancelled
+from augbench.core.progress import CancelToken, ListProgress, Progress
 from augbench.gan.data import UnpairedData
 from augbench.gan.trainer import GanConfig, Trainer, load_checkpoint
 
@@ -64,8 +65,21 @@ def _rank(rank: int, world: int, port: int, out_dir: str) -> None:
     assert t.dist.world_size == world and t.rank_batch == GLOBAL_BATCH // world
     first = _flat(t)
     t2, more = _train(run, epochs=3)  # every rank resumes from rank 0's last.pt and trains one epoch more
+    cancel = CancelToken()
+
+    def cancel_on_rank0(p: Progress) -> None:  # rank 1 gets no progress calls: only rank 0's token is set
+        if p.stage == "train" and p.done == 1:
+            cancel.cancel()
+
+    t3 = Trainer(GanConfig(**CFG), _data(), Path(out_dir) / "cancel")
+    stopped_at = -1
+    try:
+        t3.fit(cancel_on_rank0, cancel)
+    except Cancelled:
+        stopped_at = t3.state.global_step
     torch.save({"losses": losses, "more": more, "params": first, "params3": _flat(t2), "writes": writes,
-                "step": t2.state.global_step}, Path(out_dir) / f"rank{rank}.pt")
+                "step": t2.state.global_step, "stopped_at": stopped_at, "own_cancel": cancel.cancelled},
+               Path(out_dir) / f"rank{rank}.pt")
     D.teardown(t.dist)
 
 
@@ -98,6 +112,10 @@ def test_two_gloo_ranks_stay_identical_match_one_process_and_resume(tmp_path: Pa
     pools = ckpt["pools_by_rank"]
     assert len(pools) == 2 and len(pools[0]["A"]["images"]) == len(pools[1]["A"]["images"]) > 0
     assert not torch.equal(pools[0]["A"]["images"][0], pools[1]["A"]["images"][0])  # each rank pools its own fakes
+    # A cancel on rank 0 reaches rank 1 through the step's all-reduce: both stop after the same step (no rank
+    # is left waiting in a collective) and last.pt holds that step.
+    assert r0["own_cancel"] and not r1["own_cancel"] and r0["stopped_at"] == r1["stopped_at"] == 2
+    assert load_checkpoint(tmp_path / "cancel" / "last.pt")["global_step"] == 2
     hist = json.loads((tmp_path / "run" / "history.json").read_text())
     assert hist["world_size"] == 2 and [h["epoch"] for h in hist["history"]] == [1, 2, 3]
 
