@@ -8,7 +8,6 @@ a re-run resumes (outputs already in the manifest are not redone).
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing as mp
 import os
 import sys
@@ -18,9 +17,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
-from augbench.augment._worker import LEAN_ENV, _init_worker, _process, _Task, _TaskResult, output_seed, read_mask
+from augbench.augment._worker import _init_worker, _process, _Task, _TaskResult, output_seed, read_mask
 from augbench.augment.pipeline import Step, build_compose, load_pipeline, steps_from_dicts
 from augbench.core.atomic import atomic_write_bytes
 from augbench.core.dataset import Item, scan_dataset
@@ -78,14 +77,6 @@ def _start_method(requested: str) -> str:
     if single and "fork" in available and sys.platform.startswith("linux"):
         return "fork"
     return "forkserver" if "forkserver" in available else "spawn"
-
-
-@contextlib.contextmanager
-def _lean_env() -> Iterator[None]:
-    try:
-        yield
-    finally:
-        os.environ.pop(LEAN_ENV, None)
 
 
 def _copy_original(item: Item, root: Path, out: Path) -> list[str]:
@@ -151,6 +142,7 @@ def run_export(cfg: ExportJob, *, progress: ProgressFn = null_progress, cancel: 
              "dropped_images": 0}
     warnings: list[str] = []
     total = len(tasks)
+    method = "in-process"
 
     def absorb(r: _TaskResult) -> None:
         for row in r.rows:
@@ -170,7 +162,7 @@ def run_export(cfg: ExportJob, *, progress: ProgressFn = null_progress, cancel: 
         result.metrics = {**stats, "images": len(items), "copies": cfg.copies, "resumed_outputs": resumed,
                           "shard": str(shard),
                           "written_images": sum(1 for o in result.outputs if Path(o).suffix.lower() != ".txt"),
-                          "seconds": round(time.perf_counter() - t0, 3), "workers": workers,
+                          "seconds": round(time.perf_counter() - t0, 3), "workers": workers, "start_method": method,
                           "label_format": info.label_format, "warnings": warnings[:200]}
         n_ok = stats["boxes_out"]
         result.message = (f"{len(result.outputs)} files written from {len(items)} images"
@@ -180,10 +172,11 @@ def run_export(cfg: ExportJob, *, progress: ProgressFn = null_progress, cancel: 
         run.write_result(result)
         return result
 
-    progress(Progress(0, total, f"augmenting {total} images × {cfg.copies} copies"))
+    start_msg = f"augmenting {total} images × {cfg.copies} copies"
     done_count = 0
     try:
-        if workers == 1 or total * cfg.copies < 24:  # spawning workers costs ~2 s: not worth it for tiny jobs
+        if workers == 1 or total * cfg.copies < 24:  # starting workers is not worth it for tiny jobs
+            progress(Progress(0, total, start_msg))
             _init_worker(cfg_dict, step_dicts, info.box_classes, str(root))
             for task in tasks:
                 cancel.check()
@@ -191,18 +184,26 @@ def run_export(cfg: ExportJob, *, progress: ProgressFn = null_progress, cancel: 
                 done_count += 1
                 progress(Progress(done_count, total, f"{done_count}/{total} images"))
         else:
-            ctx = mp.get_context(_start_method(cfg.start_method))
-            os.environ[LEAN_ENV] = "1"  # inherited by the spawned workers only (see _worker.py)
-            with _lean_env(), ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+            # The start method is chosen, and the workers started (the first submit forks them all), before the
+            # first progress report: a progress bar may start a thread (tqdm's monitor), and with another thread
+            # running the export must not fork.
+            method = _start_method(cfg.start_method)
+            ctx = mp.get_context(method)
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                                      initargs=(cfg_dict, step_dicts, info.box_classes, str(root),
                                                os.getpid())) as pool:
                 pending: set[Future[_TaskResult]] = set()
                 queue = iter(tasks)
-                try:
-                    for task in queue:  # keep a small window in flight so cancel is prompt
+
+                def top_up() -> None:  # keep a small window in flight so cancel is prompt
+                    for task in queue:
                         pending.add(pool.submit(_process, task))
                         if len(pending) >= workers * 4:
                             break
+
+                top_up()
+                progress(Progress(0, total, start_msg))
+                try:
                     while pending:
                         finished, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                         for fut in finished:
@@ -210,10 +211,7 @@ def run_export(cfg: ExportJob, *, progress: ProgressFn = null_progress, cancel: 
                             done_count += 1
                             progress(Progress(done_count, total, f"{done_count}/{total} images"))
                         cancel.check()
-                        for task in queue:
-                            pending.add(pool.submit(_process, task))
-                            if len(pending) >= workers * 4:
-                                break
+                        top_up()
                 except Cancelled:
                     # Let in-flight images finish (their files are complete), start nothing new.
                     for fut in pending:

@@ -28,8 +28,8 @@ TEMP_SUFFIX = ".part"
 _TEMP_RE = re.compile(r"^\..+\.[0-9a-f]{8}\.part(\.[A-Za-z0-9]+)?$|^\..+\.[A-Za-z0-9_]{8}\.tmp\.[A-Za-z0-9]+$")
 
 
-def _new_temp(target: Path, keep_suffix: bool) -> Path:
-    """Create an empty, uniquely named temporary file beside ``target`` (mode 0666 & ~umask)."""
+def _open_temp(target: Path, keep_suffix: bool) -> tuple[Path, int]:
+    """Create a uniquely named temporary file beside ``target`` (mode 0666 & ~umask); returns it and its fd."""
     for _ in range(100):
         name = f".{target.name[:80]}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
         tmp = target.parent / (name + target.suffix if keep_suffix else name)
@@ -37,9 +37,15 @@ def _new_temp(target: Path, keep_suffix: bool) -> Path:
             fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
         except FileExistsError:
             continue
-        os.close(fd)
-        return tmp
+        return tmp, fd
     raise AugbenchError(f"cannot create a temporary file in {target.parent}")
+
+
+def _new_temp(target: Path, keep_suffix: bool) -> Path:
+    """Create an empty, uniquely named temporary file beside ``target`` (mode 0666 & ~umask)."""
+    tmp, fd = _open_temp(target, keep_suffix)
+    os.close(fd)
+    return tmp
 
 
 def is_temporary(name: str) -> bool:
@@ -90,13 +96,24 @@ def atomic_write_bytes(target: str | os.PathLike[str], data: bytes, durable: boo
     fsync before the rename so the bytes also survive a power loss; bulk outputs that a re-run
     regenerates (augmented copies) skip it for speed, labels and checkpoints keep it.
     """
-    with atomic_path(target) as tmp:
-        with open(tmp, "wb") as fh:
+    # The same steps as atomic_path, writing through the temporary's own descriptor (no close and
+    # reopen): half the cost per file, which counts when an export writes thousands of them.
+    target = Path(target)
+    if not target.parent.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+    tmp, fd = _open_temp(target, keep_suffix=False)
+    try:
+        with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())
-    return Path(target)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return target
 
 
 def atomic_write_text(target: str | os.PathLike[str], text: str) -> Path:
