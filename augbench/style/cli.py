@@ -77,8 +77,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="first train the decoder to reconstruct (pixel loss) for this long; cheaper steps")
     t.add_argument("--recon-steps", type=int, default=0,
                    help="reconstruction warm-up for this many steps (counted across resumes)")
-    t.add_argument("--bottleneck", choices=["relu4_1", "relu3_1"], default="relu4_1",
-                   help="encoder layer the decoder inverts; relu3_1 is shallower, cheaper and keeps more detail")
+    t.add_argument("--bottleneck", choices=["relu4_1", "relu3_1", "skip3"], default="relu4_1",
+                   help="encoder layer the decoder inverts; relu3_1 is shallower, cheaper and keeps more detail; "
+                        "skip3 is relu3_1 plus relu2_1/relu1_1 skips (multi-level AdaIN, sharpest)")
     t.add_argument("--style-levels", type=int, choices=[3, 4], default=4,
                    help="style loss over relu1_1..relu3_1 (3) or ..relu4_1 (4)")
     t.add_argument("--style-bank", type=int, default=16,

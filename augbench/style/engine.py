@@ -28,7 +28,7 @@ import torch
 from augbench.core.errors import AugbenchError, ConfigError, WeightsError
 from augbench.style import functional as Fn
 from augbench.style.functional import Stats
-from augbench.style.networks import DECODER_LEVELS, Encoder, build_decoder, build_encoder
+from augbench.style.networks import DECODER_INPUTS, DECODER_LEVELS, Encoder, build_decoder, build_encoder
 from augbench.style.weights import (
     DEFAULT_DECODER,
     decoder_arch_of,
@@ -40,6 +40,10 @@ from augbench.style.weights import (
 
 MaskMode = Literal["all", "foreground", "background"]
 Precision = Literal["auto", "fp32", "bf16"]
+#: statistics of one style image: one ``Stats`` for a one-level decoder, one per input level for a multi-level one
+StyleStats = Stats | tuple[Stats, ...]
+#: AdaIN target: the bottleneck tensor, or one tensor per input level (shallowest first)
+Target = torch.Tensor | tuple[torch.Tensor, ...]
 
 
 def bf16_is_fast(device: torch.device) -> bool:
@@ -164,6 +168,12 @@ class ContentState:
     feat: torch.Tensor  # the decoder's bottleneck (relu4_1 or relu3_1)
     stats: Stats
     cache: dict = field(default_factory=dict)
+    skips: tuple[torch.Tensor, ...] = ()  # a multi-level decoder's shallower inputs (relu1_1, relu2_1)
+
+    @property
+    def levels(self) -> tuple[torch.Tensor, ...]:
+        """Every decoder input, shallowest first (the bottleneck alone for a one-level decoder)."""
+        return (*self.skips, self.feat)
 
 
 class AdaINEngine:
@@ -204,7 +214,8 @@ class AdaINEngine:
         self._sha = "random-weights" if _decoder is not None else ""
         self.decoder_arch = "injected" if _decoder is not None else ""  # set from the file on load
         self._ready = False
-        self._style_cache: dict[str, Stats] = {}
+        self._inputs: tuple[int, ...] = ()  # encoder levels the decoder takes (set on load)
+        self._style_cache: dict[str, StyleStats] = {}
         self._content: ContentState | None = None
 
     # ------------------------------------------------------------------ networks
@@ -216,7 +227,7 @@ class AdaINEngine:
             name = DEFAULT_DECODER if self.encoder_arch == "vgg16" else "decoder.pth"
             path = resolve(name, self.decoder_weights)
             arch = decoder_arch_of(path)
-            want = ("vgg16", "vgg16-relu3_1") if self.encoder_arch == "vgg16" else ("adain",)
+            want = ("vgg16", "vgg16-relu3_1", "vgg16-skip3") if self.encoder_arch == "vgg16" else ("adain",)
             if arch not in want:
                 raise WeightsError(f"{path} is a {arch} decoder but the {self.encoder_arch} encoder needs "
                                    f"{' or '.join(want)}")
@@ -225,6 +236,7 @@ class AdaINEngine:
             self._decoder = dec
             self._sha = sha256_file(path)
             levels = DECODER_LEVELS[arch]
+            self._inputs = DECODER_INPUTS[arch]
             self.decoder_arch = arch  # a relu3_1 decoder needs (and runs) only the first 3 VGG blocks
         if self._encoder is None:
             if self.encoder_arch == "vgg19":
@@ -234,6 +246,8 @@ class AdaINEngine:
                 self._encoder = enc
             else:
                 self._encoder = build_encoder("vgg16", levels=levels)
+        if not self._inputs:  # an injected decoder inverts the encoder's deepest level
+            self._inputs = (len(self._encoder.cuts) - 1,)
         # bf16 weights + channels-last: oneDNN runs the convs on AVX512-BF16/AMX without per-call casts
         # (autocast spent ~60% of the decoder time in casts and layout copies)
         self._encoder = self._encoder.to(self.device, dtype=self._dtype, memory_format=self._fmt).eval()
@@ -255,6 +269,17 @@ class AdaINEngine:
     def _run_encoder(self, x: torch.Tensor) -> torch.Tensor:
         """Bottleneck features in float32 (statistics and AdaIN are always computed in fp32)."""
         return self.encoder.encode(self.net_input(x)).float()
+
+    @property
+    def multi_level(self) -> bool:
+        """Whether the decoder takes several encoder levels (``vgg16-skip3``), not only the bottleneck."""
+        _ = self.encoder  # loads, which sets the inputs
+        return len(self._inputs) > 1
+
+    def _run_levels(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The decoder's input levels in float32, shallowest first (nothing deeper runs)."""
+        feats = self.encoder(self.net_input(x), upto=self._inputs[-1] + 1)
+        return tuple(feats[i].float() for i in self._inputs)
 
     @property
     def encoder(self) -> Encoder:
@@ -298,13 +323,15 @@ class AdaINEngine:
                                 f"(the short side would be {min(net.shape[:2])} px at max side {self.max_side}; "
                                 f"needs >= {MIN_NET_SIDE})")
         x = self._to_tensor(net)
-        feat = self._run_encoder(x)
-        self._content = ContentState(key, rgb.shape[:2], net.shape[:2], x, feat, Fn.mean_std(feat))
+        levels = self._run_levels(x) if self.multi_level else (self._run_encoder(x),)
+        self._content = ContentState(key, rgb.shape[:2], net.shape[:2], x, levels[-1], Fn.mean_std(levels[-1]),
+                                     skips=levels[:-1])
         return self._content
 
     @torch.no_grad()
-    def style_stats(self, style: np.ndarray, color_from: ContentState | None = None) -> Stats:
-        """Bottleneck statistics of a style image (cached; keyed by the content when recoloured)."""
+    def style_stats(self, style: np.ndarray, color_from: ContentState | None = None) -> StyleStats:
+        """Statistics of a style image (cached; keyed by the content when recoloured): the bottleneck's, or
+        a tuple with one per decoder input level for a multi-level decoder."""
         rgb = as_rgb(style)
         key = image_key(rgb) + (f"|coral:{color_from.key}" if color_from is not None else "")
         hit = self._style_cache.get(key)
@@ -314,7 +341,11 @@ class AdaINEngine:
         x = self._to_tensor(small)
         if color_from is not None:
             x = Fn.coral(x[0], color_from.image[0])[None]
-        stats = Fn.mean_std(self._run_encoder(x))
+        stats: StyleStats
+        if self.multi_level:
+            stats = tuple(Fn.mean_std(f) for f in self._run_levels(x))
+        else:
+            stats = Fn.mean_std(self._run_encoder(x))
         if len(self._style_cache) > 256:
             self._style_cache.clear()
         self._style_cache[key] = stats
@@ -323,15 +354,25 @@ class AdaINEngine:
     def target(
         self,
         state: ContentState,
-        stats: Sequence[Stats],
+        stats: Sequence[StyleStats],
         weights: Sequence[float] | None,
         mask: np.ndarray | None,
         mask_mode: MaskMode,
-    ) -> torch.Tensor:
-        """The AdaIN target features t (before the alpha mix)."""
+    ) -> Target:
+        """The AdaIN target features t (before the alpha mix); one per level for a multi-level decoder."""
+        if isinstance(stats[0], tuple) and not isinstance(stats[0], Stats):
+            per_level = [[s[i] for s in stats] for i in range(len(state.levels))]  # type: ignore[index]
+            return tuple(self._target_level(f, None, lv, weights, state, mask, mask_mode)
+                         for f, lv in zip(state.levels, per_level))
+        return self._target_level(state.feat, state.stats, list(stats), weights, state, mask,  # type: ignore[arg-type]
+                                  mask_mode)
+
+    def _target_level(self, feat: torch.Tensor, feat_stats: Stats | None, stats: list[Stats],
+                      weights: Sequence[float] | None, state: ContentState, mask: np.ndarray | None,
+                      mask_mode: MaskMode) -> torch.Tensor:
         mixed = stats[0] if len(stats) == 1 else Fn.interpolate_stats(stats, weights or [1.0] * len(stats))
         if mask is None or mask_mode == "all":
-            return Fn.adain(state.feat, mixed, state.stats)
+            return Fn.adain(feat, mixed, feat_stats)
         m = np.asarray(mask)
         if m.ndim == 3:
             m = m[..., 0]
@@ -341,14 +382,15 @@ class AdaINEngine:
         ph, pw = state.image.shape[2] - m.shape[0], state.image.shape[3] - m.shape[1]
         mt = torch.nn.functional.pad(mt, (0, pw, 0, ph))
         if mask_mode == "foreground":
-            return Fn.masked_adain(state.feat, mt, mixed, None)
-        return Fn.masked_adain(state.feat, mt, None, mixed)
+            return Fn.masked_adain(feat, mt, mixed, None)
+        return Fn.masked_adain(feat, mt, None, mixed)
 
     @torch.no_grad()
-    def decode(self, state: ContentState, t: torch.Tensor, alpha: float) -> np.ndarray:
-        """Mix with alpha, decode, crop the padding, resize back to the original size."""
-        feat = Fn.mix(state.feat, t, float(alpha))
-        out = self.decoder(self.net_input(feat)).float().clamp(0, 1)
+    def decode(self, state: ContentState, t: Target, alpha: float) -> np.ndarray:
+        """Mix with alpha (at every level), decode, crop the padding, resize back to the original size."""
+        ts = t if isinstance(t, tuple) else (t,)
+        feats = [self.net_input(Fn.mix(f, ti, float(alpha))) for f, ti in zip(state.levels[-len(ts):], ts)]
+        out = self.decoder(*feats).float().clamp(0, 1)
         h, w = state.net_hw
         arr = (out[0, :, :h, :w].permute(1, 2, 0).float().cpu().numpy() * 255.0 + 0.5).astype(np.uint8)
         oh, ow = state.orig_hw
@@ -390,7 +432,7 @@ class PreviewSession:
     def __init__(self, engine: AdaINEngine) -> None:
         self.engine = engine
         self._key: tuple | None = None
-        self._target: torch.Tensor | None = None
+        self._target: Target | None = None
         self.last_stages: list[str] = []
 
     def render(

@@ -23,10 +23,12 @@ from torch import nn
 from augbench.style.vgg16_onnx import BGR_MEAN, VGG16_LAYERS
 
 EncoderArch = Literal["vgg16", "vgg19"]
-DecoderArch = Literal["vgg16", "vgg16-relu3_1", "adain"]
+DecoderArch = Literal["vgg16", "vgg16-relu3_1", "vgg16-skip3", "adain"]
 
 #: decoder arch -> how many encoder levels it inverts (4: relu4_1, 3: relu3_1)
-DECODER_LEVELS = {"vgg16": 4, "vgg16-relu3_1": 3, "adain": 4}
+DECODER_LEVELS = {"vgg16": 4, "vgg16-relu3_1": 3, "vgg16-skip3": 3, "adain": 4}
+#: decoder arch -> the encoder levels (0-based: relu1_1 = 0) it takes as inputs, in call order
+DECODER_INPUTS = {"vgg16": (3,), "vgg16-relu3_1": (2,), "vgg16-skip3": (0, 1, 2), "adain": (3,)}
 
 
 def vgg19_normalised_sequential() -> nn.Sequential:
@@ -83,6 +85,66 @@ def _decoder_from_plan(plan: list) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _conv(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(nn.ReflectionPad2d((1, 1, 1, 1)), nn.Conv2d(cin, cout, (3, 3)))
+
+
+class SkipDecoder(nn.Module):
+    """relu3_1 decoder that also takes the relu2_1 and relu1_1 features, joined in at their own resolutions.
+
+    Why: a single relu3_1 bottleneck has to re-invent every fine detail and colour
+    from 1/4-resolution features, which a CPU-trained decoder never learnt well
+    (alpha 0 gave the content back at ~20.6 dB). With the shallower levels as
+    skips (each AdaIN-ed with the style's statistics at that level, and mixed with
+    alpha like the bottleneck) detail and colour come from the image itself, and
+    the style's colour and fine texture statistics are transferred where they live
+    (multi-level AdaIN). ``in_scale`` (set by :meth:`init_from`, saved with the
+    weights) brings each level's features, which reach the hundreds, to unit std.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("in_scale", torch.ones(3))
+        self.up3 = nn.Sequential(_conv(256, 128), nn.ReLU(), nn.Upsample(scale_factor=2, mode="nearest"))
+        self.up2 = nn.Sequential(_conv(256, 128), nn.ReLU(), _conv(128, 64), nn.ReLU(),
+                                 nn.Upsample(scale_factor=2, mode="nearest"))
+        self.out = nn.Sequential(_conv(128, 64), nn.ReLU(), _conv(64, 3))
+
+    def forward(self, f1: torch.Tensor, f2: torch.Tensor, f3: torch.Tensor) -> torch.Tensor:
+        s = self.in_scale.to(f1.dtype)
+        x = self.up3(f3 * s[2])
+        x = self.up2(torch.cat([x, f2 * s[1]], 1))
+        return self.out(torch.cat([x, f1 * s[0]], 1))
+
+    @torch.no_grad()
+    def init_from(self, feats: list[torch.Tensor], images: torch.Tensor) -> None:
+        """Data-dependent init: unit-std inputs, each conv rescaled to unit output std, the last to the images'
+        per-channel mean and std (a fresh decoder otherwise starts ~100x too bright)."""
+        for i, f in enumerate(feats):
+            self.in_scale[i] = 1.0 / float(f.std().clamp_min(1e-6))
+        convs = [m for m in self.modules() if isinstance(m, nn.Conv2d)]
+        last = convs[-1]
+
+        def rescale(module: nn.Module, _inp: tuple, out: torch.Tensor) -> torch.Tensor:
+            if module is last:
+                mean, std = images.mean(dim=(0, 2, 3)), images.std(dim=(0, 2, 3))
+                ystd, ymean = out.std(dim=(0, 2, 3)).clamp_min(1e-6), out.mean(dim=(0, 2, 3))
+                module.weight.mul_((std / ystd).view(-1, 1, 1, 1))
+                module.bias.copy_(mean + (module.bias - ymean) * std / ystd)
+                return (out - ymean.view(1, -1, 1, 1)) * (std / ystd).view(1, -1, 1, 1) + mean.view(1, -1, 1, 1)
+            factor = 1.0 / float(out.std().clamp_min(1e-6))
+            module.weight.mul_(factor)
+            module.bias.zero_()
+            return module._conv_forward(_inp[0], module.weight, module.bias)
+
+        hooks = [c.register_forward_hook(rescale) for c in convs]
+        try:
+            self(*feats)
+        finally:
+            for h in hooks:
+                h.remove()
+
+
 class Encoder(nn.Module):
     """VGG encoder: RGB 0..1 in, ``[relu1_1, relu2_1, relu3_1, relu4_1]`` out. Frozen."""
 
@@ -101,11 +163,12 @@ class Encoder(nn.Module):
             return rgb.flip(1) * 255.0 - self.bgr_mean
         return rgb  # the 1x1 conv at layer 0 of vgg_normalised does it
 
-    def forward(self, rgb: torch.Tensor) -> list[torch.Tensor]:
+    def forward(self, rgb: torch.Tensor, upto: int | None = None) -> list[torch.Tensor]:
+        """Features at every level, or only the first ``upto`` levels (nothing deeper runs)."""
         x = self.normalise(rgb)
         feats = []
         start = 0
-        for cut in self.cuts:
+        for cut in self.cuts[:upto]:
             x = self.body[start:cut](x)
             feats.append(x)
             start = cut
@@ -164,12 +227,17 @@ def build_encoder(arch: EncoderArch = "vgg16", weights: object = "default", leve
     raise ValueError(f"unknown encoder arch {arch!r}; use 'vgg16' or 'vgg19'")
 
 
-def build_decoder(arch: DecoderArch = "vgg16") -> nn.Sequential:
-    """Decoder matching the encoder: ``vgg16`` / ``vgg16-relu3_1`` (ours) or ``adain`` (pytorch-AdaIN's)."""
+def build_decoder(arch: DecoderArch = "vgg16") -> nn.Module:
+    """Decoder matching the encoder: ``vgg16`` / ``vgg16-relu3_1`` / ``vgg16-skip3`` (ours) or ``adain``.
+
+    Every decoder is called with the encoder levels ``DECODER_INPUTS[arch]`` as positional arguments.
+    """
+    if arch == "vgg16-skip3":
+        return SkipDecoder()
     if arch == "vgg16":
         return vgg16_decoder_sequential()
     if arch == "vgg16-relu3_1":
         return vgg16_relu3_1_decoder_sequential()
     if arch == "adain":
         return adain_decoder_sequential()
-    raise ValueError(f"unknown decoder arch {arch!r}; use 'vgg16', 'vgg16-relu3_1' or 'adain'")
+    raise ValueError(f"unknown decoder arch {arch!r}; use 'vgg16', 'vgg16-relu3_1', 'vgg16-skip3' or 'adain'")

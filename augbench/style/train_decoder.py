@@ -33,7 +33,7 @@ from augbench.core.progress import CancelToken, Progress, ProgressFn
 from augbench.style import data as builtin
 from augbench.style.engine import bf16_is_fast
 from augbench.style.functional import Stats, adain, mean_std
-from augbench.style.networks import build_decoder, build_encoder
+from augbench.style.networks import DECODER_INPUTS, SkipDecoder, build_decoder, build_encoder
 from augbench.style.weights import DECODER_FORMAT, pick_device
 
 
@@ -60,7 +60,8 @@ class TrainJob:
     reset_optimizer: bool = False  # resume the weights but start Adam afresh (e.g. after changing lr)
     recon_minutes: float = field(default=0.0, metadata={"range": (0.0, None)})  # pixel-reconstruction warm-up
     recon_steps: int = field(default=0, metadata={"range": (0, None)})  # warm-up by step count (resumable)
-    bottleneck: str = field(default="relu4_1", metadata={"choices": ("relu4_1", "relu3_1")})
+    # relu4_1 / relu3_1: one bottleneck; skip3: relu3_1 plus relu2_1 and relu1_1 skips (multi-level AdaIN)
+    bottleneck: str = field(default="relu4_1", metadata={"choices": ("relu4_1", "relu3_1", "skip3")})
     style_levels: int = field(default=4, metadata={"range": (3, 4)})  # style stats over relu1_1..relu<N>_1
     include_builtin: bool = True  # with content_dirs/style_dirs: also use the built-in package images
     style_bank: int = field(default=16, metadata={"range": (1, 1000)})  # random crops per style image
@@ -74,14 +75,14 @@ class TrainJob:
     def __post_init__(self) -> None:
         if not self.out_dir:
             raise ConfigError("out_dir", "an output folder is required")
-        if self.bottleneck not in ("relu4_1", "relu3_1"):
-            raise ConfigError("bottleneck", f"use relu4_1 or relu3_1, not {self.bottleneck!r}")
+        if self.bottleneck not in ("relu4_1", "relu3_1", "skip3"):
+            raise ConfigError("bottleneck", f"use relu4_1, relu3_1 or skip3, not {self.bottleneck!r}")
         if self.bottleneck == "relu4_1" and self.style_levels < 4:
             raise ConfigError("style_levels", "a relu4_1 bottleneck needs style_levels 4")
 
     @property
     def decoder_arch(self) -> str:
-        return "vgg16" if self.bottleneck == "relu4_1" else "vgg16-relu3_1"
+        return {"relu4_1": "vgg16", "relu3_1": "vgg16-relu3_1", "skip3": "vgg16-skip3"}[self.bottleneck]
 
 
 def _folder_images(dirs: list[str], short_cap: int = 0) -> list[builtin.NamedImage]:
@@ -215,10 +216,19 @@ def run_train_decoder(cfg: TrainJob, *, progress: ProgressFn, cancel: CancelToke
         raise ConfigError("content_dirs", "no readable content or style images found")
 
     levels = cfg.style_levels
-    lvl = 3 if cfg.bottleneck == "relu4_1" else 2  # index of the bottleneck among the encoder's outputs
+    inputs = DECODER_INPUTS[cfg.decoder_arch]  # encoder levels the decoder takes; the last is the bottleneck
+    lvl = inputs[-1]
     encoder = build_encoder("vgg16", levels=levels).to(device)
     decoder = build_decoder(cfg.decoder_arch).to(device)  # type: ignore[arg-type]
-    first_conv = next(m for m in decoder if isinstance(m, torch.nn.Conv2d))
+
+    def dec_inputs(x: torch.Tensor) -> list[torch.Tensor]:
+        """The decoder's input levels of ``x`` (deeper levels are not computed)."""
+        if len(inputs) == 1:
+            return [encoder.encode(x, lvl)]
+        feats = encoder(x, upto=lvl + 1)
+        return [feats[i] for i in inputs]
+
+    first_conv = next(m for m in decoder.modules() if isinstance(m, torch.nn.Conv2d))
     first_ids = {id(p) for p in first_conv.parameters()}
     groups = [{"params": list(first_conv.parameters()), "scale": 1.0},
               {"params": [p for p in decoder.parameters() if id(p) not in first_ids], "scale": 1.0}]
@@ -242,7 +252,10 @@ def run_train_decoder(cfg: TrainJob, *, progress: ProgressFn, cancel: CancelToke
         sample = torch.from_numpy(np.stack([random_crop(contents[int(rng.integers(len(contents)))].image,
                                                         cfg.size, rng) for _ in range(4)])).to(device)
         with torch.no_grad():
-            first_scale = data_init(decoder, encoder.encode(sample, lvl), sample)
+            if isinstance(decoder, SkipDecoder):  # unit-std inputs: no first-layer lr factor needed
+                decoder.init_from(dec_inputs(sample), sample)
+            else:
+                first_scale = data_init(decoder, encoder.encode(sample, lvl), sample)
     opt.param_groups[0]["scale"] = first_scale
     prior_s = float(history[-1]["elapsed_s"]) if history else 0.0  # training time before this resume
 
@@ -310,9 +323,9 @@ def run_train_decoder(cfg: TrainJob, *, progress: ProgressFn, cancel: CancelToke
                 # warm-up: learn to invert the encoder (decoder(encoder(x)) ~ x, as WCT's decoders are
                 # trained); ~2x cheaper per step than the AdaIN losses (no backward through the encoder)
                 with torch.no_grad():
-                    fc = encoder.encode(xc, lvl)
+                    fcs = dec_inputs(xc)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                    gen = decoder(fc)
+                    gen = decoder(*fcs)
                 loss = F.mse_loss(gen.float(), xc)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -334,16 +347,17 @@ def run_train_decoder(cfg: TrainJob, *, progress: ProgressFn, cancel: CancelToke
             targets = [Stats(torch.stack([p[i].mean for p in picks]), torch.stack([p[i].std for p in picks]))
                        for i in range(levels)]
             with torch.no_grad():
-                fc = encoder.encode(xc, lvl)
-                t = adain(fc, targets[lvl])
+                fcs = dec_inputs(xc)
+                ts = [adain(f, targets[i]) for f, i in zip(fcs, inputs)]  # every input level AdaIN-ed
+            n = len(xc)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
                 if cfg.identity_weight > 0:  # identity term (as SANet's): decode the plain content features too
-                    both = decoder(torch.cat([t, fc]))
-                    gen, gen_id = both[: len(t)], both[len(t) :]
+                    both = decoder(*[torch.cat([t, f]) for t, f in zip(ts, fcs)])
+                    gen, gen_id = both[:n], both[n:]
                 else:
-                    gen = decoder(t)
+                    gen = decoder(*ts)
                 gf = [f.float() for f in encoder(gen)]
-            loss_c = F.mse_loss(gf[lvl], t)
+            loss_c = F.mse_loss(gf[lvl], ts[-1])
             loss_s = style_loss(gf, targets)
             loss = cfg.content_weight * loss_c + cfg.style_weight * loss_s
             li = 0.0
