@@ -249,6 +249,7 @@ def render(w: dict[str, Any]) -> str:
          f"{n_out / mo['wall']:.0f}"],
     ]
     im, run_ = br["imports"], br["run"]
+    busy = 100 * run_["workers_cpu_s"] / max(1e-9, w["cpus"] * run_["export_phase_s"])
     where = [
         ["interpreter + imports, alone (wall / CPU s)", f"{im['augbench']['wall']:.2f} / "
          f"{im['augbench']['user'] + im['augbench']['sys']:.2f}",
@@ -283,9 +284,16 @@ Load: {w.get('load_note') or 'not stated'}; load average before {w.get('loadavg_
 {md_table(["command", "wall s", "CPU s", "page faults", "outputs/s"], rows)}
 
 Whole process: **{vs['ratio_median']:.2f}x** the plain script (median of the per-pair ratios
-{', '.join(f'{r:.2f}' for r in vs['ratio_pairs'])}; target >= 1.8x on {w['cpus']} cores).
+{', '.join(f'{r:.2f}' for r in vs['ratio_pairs'])}; ratio of the median walls {vs['ratio_of_medians']:.2f}x;
+target >= 1.8x on {w['cpus']} cores). The plain script's CPU is not all useful work: OpenCV's threads and the
+page faults of its 768 KB image buffers put {mp['sys']:.1f} s of it in the kernel.
 
-Where the time goes (one more run of each):
+Where the time goes (one more run of each): of the command's {run_['wall_s']:.2f} s, the export phase takes
+{run_['export_phase_s']:.2f} s, in which the workers used {run_['workers_cpu_s']:.1f} CPU s of the
+{w['cpus'] * run_['export_phase_s']:.1f} the cores offer ({busy:.0f}%); the other {run_['wall_s'] - run_['export_phase_s']:.2f} s
+are the parent's start-up (interpreter and imports, dataset scan, output-folder checks and lock) and the join.
+What is left is the augmentation itself (Affine and HueSaturationValue dominate, see (a)), decode/encode, and the
+file system's cost to create two files per output.
 
 {md_table(["", "augbench augment", "plain script"], where)}
 
@@ -304,8 +312,9 @@ crash of the process); images and labels are not fsynced (a re-run regenerates t
 
 {md_table(["export", "wall s", "CPU s"], shard_rows)}
 
-Each shard is a whole process with its own start-up, so on one machine sharding costs a start-up per shard; it is
-for spreading a job over machines (a Slurm array), not for speed on one.
+Two shards at once take {sd['wall'] / us['wall']:.2f}x the unsharded wall time here: each shard is a whole process
+with its own start-up, so on one machine sharding buys nothing; it is for spreading a job over machines (a Slurm
+array), and the files do not depend on how the job was split.
 """
 
 

@@ -256,6 +256,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     ap.add_argument("--whole-process", action="store_true",
                     help="run only (c) and (d), the whole-process figures; keep (a) and (b) from the last JSON")
+    ap.add_argument("--runs", type=int, default=3, help="whole-process runs of each command")
     ap.add_argument("--load-note", default="", help="what else ran on the machine during the runs (for the doc)")
     args = ap.parse_args()
     from benchmarks import augment_export_process as proc
@@ -275,7 +276,7 @@ def main() -> None:
         ex = export_bench(n_ex, copies, reps)
         ex["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load_before = proc.loadavg()
-    whole = proc.run(*((24, 2, 1) if args.quick else (300, 5, 3)))
+    whole = proc.run(*((24, 2, 1) if args.quick else (300, 5, args.runs)))
     whole["loadavg_before"] = load_before
     whole["load_note"] = args.load_note
     md = ("## Augmentation throughput (`benchmarks/augment_throughput.py`)\n\n"
