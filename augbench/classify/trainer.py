@@ -12,6 +12,11 @@ say how to feed it. ``last.pt`` (with the optimizer) is written at every epoch
 end so a re-run resumes; ``best.pt`` holds the selected weights. Both writes
 are atomic. Cancel is checked every step; the last finished epoch survives.
 
+Under torchrun the step's loss is averaged over ranks in one all-reduce that
+also carries "cancel" (:func:`augbench.core.distributed.all_mean_dict`, as in the
+CycleGAN trainer): a cancel on any rank stops every rank before the same step,
+instead of one rank leaving while the others wait in DDP's gradient all-reduce.
+
 The trainer also measures how long each step waited for data (``data_wait_s``),
 so a slow input pipeline shows up instead of hiding inside "training is slow".
 """
@@ -35,7 +40,7 @@ from augbench.classify.losses import make_loss
 from augbench.classify.metrics import classification_metrics
 from augbench.classify.models import ClassifierNet, build_model
 from augbench.core.atomic import atomic_write_bytes
-from augbench.core.errors import WeightsError
+from augbench.core.errors import Cancelled, WeightsError
 from augbench.core.progress import CancelToken, Progress, ProgressFn, null_progress
 
 
@@ -171,6 +176,9 @@ class Trainer:
             w = torch.as_tensor([1.0 / counts[y] for y in self.train_ds.labels], dtype=torch.double)
             if self.dist.enabled:  # every rank draws the same weighted epoch (same generator), then takes its slice
                 order = torch.multinomial(w, len(w), replacement=True, generator=g).tolist()
+                # pad to a multiple of the world size (as DistributedSampler does): every rank takes the same
+                # number of steps, or the ranks with one step more would wait forever in the step's all-reduce
+                order += [order[i % len(order)] for i in range(-len(order) % self.dist.world_size)]
                 mine = order[self.dist.rank::self.dist.world_size]
                 return DataLoader(self.train_ds, bs, sampler=mine, num_workers=self.opts.num_workers, pin_memory=pin,
                                   drop_last=drop)
@@ -278,6 +286,8 @@ class Trainer:
         n_batches = len(self._train_loader(0))
         total = self.opts.epochs * n_batches
         key = "val_accuracy" if self.opts.select_metric == "accuracy" else "val_macro_f1"
+        # Under DDP the ranks agree on a cancel before the first step, then through each step's loss all-reduce.
+        _, stop = dist_.all_mean_dict({}, self.dist, flag=cancel.cancelled)
         for epoch in range(start, self.opts.epochs):
             self.net.train()
             t0 = time.perf_counter()
@@ -289,7 +299,9 @@ class Trainer:
             for step, (x, y) in enumerate(self._train_loader(epoch)):
                 x, y = self._to_device(x), y.to(self.device, non_blocking=True)
                 wait += time.perf_counter() - t_wait
-                cancel.check()
+                if stop or (cancel.cancelled and not self.dist.enabled):
+                    cancel.check()
+                    raise Cancelled("cancelled on another rank")
                 with _autocast(self.device, self.amp):
                     logits = self.net(x)
                 loss = self.criterion(logits.float(), y)
@@ -297,7 +309,9 @@ class Trainer:
                 self.scaler.scale(loss).backward()
                 self.scaler.step(self.optimizer)
                 self.scaler.update()
-                losses.append(float(loss.detach()))
+                step_loss, stop = dist_.all_mean_dict({"loss": float(loss.detach())}, self.dist,
+                                                      flag=cancel.cancelled)
+                losses.append(step_loss["loss"])  # the rank mean: what one process on the global batch logs
                 images += int(x.shape[0]) * self.dist.world_size
                 done = epoch * n_batches + step + 1
                 if step % 10 == 0 or step == n_batches - 1:
@@ -308,7 +322,7 @@ class Trainer:
             cpu_s = time.process_time() - c0
             # Replicas are identical, so every rank evaluates the same weights and takes the same best/stop decisions.
             val = self.evaluate(self.val_ds)
-            mean_loss = dist_.all_mean(float(np.mean(losses)) if losses else float("nan"), self.dist)
+            mean_loss = float(np.mean(losses)) if losses else float("nan")  # step losses are rank means already
             rec = EpochRecord(epoch, mean_loss, val["accuracy"],
                               val["macro_f1"], train_s, wait, images, cpu_s)
             outcome.history.append(rec)
