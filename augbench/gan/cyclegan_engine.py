@@ -4,6 +4,10 @@ With ``full_size`` the images are held whole (e.g. 300 px cells), training
 takes random ``size`` crops and whole images are translated, so a crack keeps
 its width; outputs go back to each source's own resolution and format. An
 attention generator's mask is written as the output's mask.
+
+Under torchrun every rank trains, but only rank 0 evaluates (the trainer
+calls ``evaluate`` and ``preview`` on rank 0 alone), so only rank 0 builds the
+evaluator: it loads the KID feature network and the held-out images.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from augbench.core.distributed import env_world
 from augbench.core.progress import CancelToken, Progress, ProgressFn
 from augbench.core.runfolder import RunFolder
 from augbench.gan.data import UnpairedData, focus_indices, load_folder, load_image, to_tensor, to_uint8
@@ -58,7 +63,7 @@ def train_translator(cfg: BalanceConfig, cls: str, normals: list[Path], defects:
     a, _, _ = load_folder(train_a, channels, load, cfg.whiten)  # type: ignore[arg-type]
     b, _, _ = load_folder(defects, channels, load, cfg.whiten)  # type: ignore[arg-type]
     evaluate = preview = None
-    if hold_a:
+    if hold_a and env_world().is_main:  # ranks > 0 never evaluate: no feature network, no held-out images
         hold, _, _ = load_folder(hold_a, channels, view, cfg.whiten)  # type: ignore[arg-type]
         real_b, _, _ = load_folder(defects, channels, view, cfg.whiten)  # type: ignore[arg-type]
         hold_t = to_tensor(hold)
