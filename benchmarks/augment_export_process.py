@@ -80,15 +80,41 @@ def ours_cmd(src: Path, out: Path, copies: int, *extra: str) -> list[str]:
     return cmd + list(extra)
 
 
+def busy_cpu_s() -> float:
+    """CPU seconds the whole machine has spent busy since boot (all processes; /proc/stat, Linux)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return float("nan")
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_quiet(max_wait: float = 10.0, threshold: float = 0.15) -> float:
+    """Wait (at most ``max_wait`` s) until the machine is almost idle; returns the last busy fraction seen."""
+    cpus = os.cpu_count() or 1
+    deadline = time.monotonic() + max_wait
+    while True:
+        b0 = busy_cpu_s()
+        time.sleep(0.5)
+        frac = (busy_cpu_s() - b0) / (0.5 * cpus)
+        if frac < threshold or time.monotonic() > deadline:
+            return frac
+
+
 def timed(cmd: list[str]) -> dict[str, float]:
-    """Wall seconds and CPU seconds (user, sys; the process and every child it waited for) of one command."""
+    """Wall seconds and CPU seconds (user, sys; the process and every child it waited for) of one command,
+    and ``others_cpu``: CPU seconds the rest of the machine used meanwhile (a measure of the noise)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    b0 = busy_cpu_s()
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.perf_counter() - t0
+    busy = busy_cpu_s() - b0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"wall": wall, "user": after.ru_utime - before.ru_utime, "sys": after.ru_stime - before.ru_stime,
-            "minflt": after.ru_minflt - before.ru_minflt}
+    user, sys_ = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    return {"wall": wall, "user": user, "sys": sys_, "minflt": after.ru_minflt - before.ru_minflt,
+            "others_cpu": max(0.0, busy - user - sys_)}
 
 
 def outputs(folder: Path) -> dict[str, int]:
@@ -106,9 +132,11 @@ def versus_plain(src: Path, tmp: Path, copies: int, runs: int) -> dict[str, Any]
     timed(ours_cmd(small, tmp / "warm_o", 1))
     res: dict[str, list[dict[str, float]]] = {"plain": [], "augbench": []}
     counts: dict[str, dict[str, int]] = {}
+    quiet: list[float] = []
     for r in range(runs):
         order = ["plain", "augbench"] if r % 2 == 0 else ["augbench", "plain"]
         for side in order:
+            quiet.append(wait_quiet())
             out = tmp / f"{side}{r}"
             cmd = plain_cmd(src, out, copies) if side == "plain" else ours_cmd(src, out, copies)
             res[side].append(timed(cmd))
@@ -120,7 +148,7 @@ def versus_plain(src: Path, tmp: Path, copies: int, runs: int) -> dict[str, Any]
         raise RuntimeError(f"output counts differ: {counts}")
     med = {s: {k: statistics.median(x[k] for x in v) for k in v[0]} for s, v in res.items()}
     ratios = [p["wall"] / o["wall"] for p, o in zip(res["plain"], res["augbench"])]
-    return {"runs": res, "median": med, "outputs": counts["augbench"], "ratio_pairs": ratios,
+    return {"runs": res, "median": med, "outputs": counts["augbench"], "ratio_pairs": ratios, "busy_before": quiet,
             "ratio_median": statistics.median(ratios), "ratio_of_medians": med["plain"]["wall"] / med["augbench"]["wall"]}
 
 
@@ -138,17 +166,21 @@ def sharded_vs_unsharded(src: Path, tmp: Path, copies: int) -> dict[str, Any]:
     whole = timed(ours_cmd(src, tmp / "whole", copies))
     t0 = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    b0 = busy_cpu_s()
     procs = [subprocess.Popen(ours_cmd(src, tmp / "sharded", copies, "--shard", f"{i}/2", "--workers", "1"),
                               env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(2)]
     codes = [p.wait() for p in procs]
     wall = time.perf_counter() - t0
+    busy = busy_cpu_s() - b0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if any(codes):
         raise RuntimeError(f"a shard failed: exit codes {codes}")
     n, differ = same_files(tmp / "whole", tmp / "sharded")
     rows = [json.loads(line) for line in (tmp / "sharded" / "manifest.jsonl").read_text().splitlines() if line]
     return {"unsharded": whole, "sharded": {"wall": wall, "user": after.ru_utime - before.ru_utime,
-                                            "sys": after.ru_stime - before.ru_stime},
+                                            "sys": after.ru_stime - before.ru_stime,
+                                            "others_cpu": max(0.0, busy - (after.ru_utime - before.ru_utime)
+                                                              - (after.ru_stime - before.ru_stime))},
             "files_compared": n, "files_differing": differ, "merged_manifest_rows": len(rows)}
 
 
@@ -244,11 +276,14 @@ def render(w: dict[str, Any]) -> str:
 
     rows = [
         ["plain single-process script (cv2 + albumentations)", f"{mp['wall']:.2f}", cpu(mp), f"{mp['minflt']:.0f}",
-         f"{n_out / mp['wall']:.0f}"],
+         f"{n_out / mp['wall']:.0f}", f"{mp.get('others_cpu', float('nan')):.1f}"],
         [f"`augbench augment` ({w['cpus']} worker processes)", f"{mo['wall']:.2f}", cpu(mo), f"{mo['minflt']:.0f}",
-         f"{n_out / mo['wall']:.0f}"],
+         f"{n_out / mo['wall']:.0f}", f"{mo.get('others_cpu', float('nan')):.1f}"],
     ]
     im, run_ = br["imports"], br["run"]
+    noise = [(p.get("others_cpu", float("nan")), o.get("others_cpu", float("nan")))
+             for p, o in zip(vs["runs"]["plain"], vs["runs"]["augbench"])]
+    pairs = ", ".join(f"{r:.2f} (others' CPU {a:.1f} / {b:.1f} s)" for r, (a, b) in zip(vs["ratio_pairs"], noise))
     busy = 100 * run_["workers_cpu_s"] / max(1e-9, w["cpus"] * run_["export_phase_s"])
     where = [
         ["interpreter + imports, alone (wall / CPU s)", f"{im['augbench']['wall']:.2f} / "
@@ -267,24 +302,26 @@ def render(w: dict[str, Any]) -> str:
          "none"],
     ]
     us, sd = sh["unsharded"], sh["sharded"]
-    shard_rows = [["unsharded, 2 worker processes", f"{us['wall']:.2f}", f"{us['user'] + us['sys']:.1f}"],
+    shard_rows = [["unsharded, 2 worker processes", f"{us['wall']:.2f}", f"{us['user'] + us['sys']:.1f}",
+                   f"{us.get('others_cpu', float('nan')):.1f}"],
                   ["2 shards (`--shard 0/2`, `--shard 1/2`) at once, 1 worker each", f"{sd['wall']:.2f}",
-                   f"{sd['user'] + sd['sys']:.1f}"]]
+                   f"{sd['user'] + sd['sys']:.1f}", f"{sd.get('others_cpu', float('nan')):.1f}"]]
     same = ("byte-identical" if not sh["files_differing"]
             else f"**{len(sh['files_differing'])} differ** ({', '.join(sh['files_differing'][:5])})")
     return f"""(c) Whole processes, as a user runs them: {w['images']} JPEGs of 512 px x {w['copies']} copies with YOLO labels,
 the 4-op pipeline HorizontalFlip/Affine/RandomBrightnessContrast/HueSaturationValue. Peer: the plain single-process
 script a user writes (cv2 read, `A.Compose` with YOLO `BboxParams`, cv2 write at quality 95, label text; OpenCV's
 default threads), a separate process. augbench: `augbench augment IN OUT --copies {w['copies']} -t ...` as a
-subprocess. Runs alternate (order flipped each pair) after a warm-up; medians of {len(vs['ratio_pairs'])} runs; CPU is
-the process tree's user+sys; both wrote {n_out} images + {vs['outputs']['labels']} labels.
+subprocess. Runs alternate (order flipped each pair) after a warm-up, each started once the machine is idle (or
+after 10 s); medians of {len(vs['ratio_pairs'])} runs; CPU is the process tree's user+sys; "others' CPU" is what
+the rest of the machine used during the run (noise); both wrote {n_out} images + {vs['outputs']['labels']} labels.
 Load: {w.get('load_note') or 'not stated'}; load average before {w.get('loadavg_before', 'n/a')}, after
 {w.get('loadavg_after', 'n/a')}.
 
-{md_table(["command", "wall s", "CPU s", "page faults", "outputs/s"], rows)}
+{md_table(["command", "wall s", "CPU s", "page faults", "outputs/s", "others' CPU s meanwhile"], rows)}
 
-Whole process: **{vs['ratio_median']:.2f}x** the plain script (median of the per-pair ratios
-{', '.join(f'{r:.2f}' for r in vs['ratio_pairs'])}; ratio of the median walls {vs['ratio_of_medians']:.2f}x;
+Whole process: **{vs['ratio_median']:.2f}x** the plain script (median of the per-pair ratios {pairs};
+ratio of the median walls {vs['ratio_of_medians']:.2f}x;
 target >= 1.8x on {w['cpus']} cores). The plain script's CPU is not all useful work: OpenCV's threads and the
 page faults of its 768 KB image buffers put {mp['sys']:.1f} s of it in the kernel.
 
@@ -310,11 +347,11 @@ crash of the process); images and labels are not fsynced (a re-run regenerates t
 (d) Sharded vs unsharded export, whole processes, same data: {sh['files_compared']} output files compared,
 {same}; the merged manifest has {sh['merged_manifest_rows']} rows.
 
-{md_table(["export", "wall s", "CPU s"], shard_rows)}
+{md_table(["export", "wall s", "CPU s", "others' CPU s meanwhile"], shard_rows)}
 
-Two shards at once take {sd['wall'] / us['wall']:.2f}x the unsharded wall time here: each shard is a whole process
-with its own start-up, so on one machine sharding buys nothing; it is for spreading a job over machines (a Slurm
-array), and the files do not depend on how the job was split.
+One run each, so noisy (see others' CPU): two shards at once took {sd['wall'] / us['wall']:.2f}x the unsharded wall
+time here. Each shard is a whole process with its own start-up and one worker, so on one machine sharding buys
+nothing; it is for spreading a job over machines (a Slurm array), and the files do not depend on how it was split.
 """
 
 

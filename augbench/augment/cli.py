@@ -69,6 +69,9 @@ def _cmd_augment(args: argparse.Namespace) -> int:
     if args.save_job:
         save_job_file(cfg, args.save_job)
         print(f"job saved to {args.save_job} (re-run with: augbench run {args.save_job})")
+    from augbench.augment._worker import keep_freed_memory
+
+    keep_freed_memory()  # this process ends with the job, like a pool worker: same malloc tuning (--workers 1, shards)
     return print_result(execute(cfg))
 
 
