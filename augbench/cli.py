@@ -119,15 +119,11 @@ def print_result(result: JobResult) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     cfg = load_job(args.job)
-    launcher, nproc = str(getattr(cfg, "launcher", "none")), int(getattr(cfg, "nproc", 1) or 1)
-    if launcher != "none":
-        from augbench.core.launch import should_relaunch, torchrun_command
+    from augbench.core.launch import relaunch_if_asked
 
-        if should_relaunch(launcher, nproc):  # re-execute this same command as nproc torchrun ranks
-            import subprocess
-
-            argv = ["run", str(args.job)] + (["-q"] if args.quiet else [])
-            return subprocess.run(torchrun_command(argv, nproc), check=False).returncode
+    rc = relaunch_if_asked(cfg, quiet=args.quiet, fresh=bool(getattr(args, "fresh", False)))
+    if rc is not None:  # the job asked for torchrun: it ran as nproc ranks
+        return rc
     if args.shards:
         from augbench.core.cluster import run_on_dask
 

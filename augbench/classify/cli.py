@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from augbench.core.errors import ConfigError
+from augbench.core.launch import NPROC_HELP, nproc_arg, relaunch_if_asked, with_nproc
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -14,7 +15,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     cfg = load_job(args.job)
     if getattr(type(cfg), "kind", "") not in ("classify.compare", "classify.train"):
         raise ConfigError("kind", "`augbench bench run` takes a classify.compare or classify.train job")
-    return print_result(execute(cfg, quiet=args.quiet))
+    cfg = with_nproc(cfg, args.nproc)
+    rc = relaunch_if_asked(cfg, quiet=args.quiet, fresh=bool(getattr(args, "fresh", False)))
+    return rc if rc is not None else print_result(execute(cfg, quiet=args.quiet))
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -32,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r = bsub.add_parser("run", help="run a classify.compare / classify.train job file (resumes finished runs)")
     r.add_argument("job")
     r.add_argument("-q", "--quiet", action="store_true")
+    r.add_argument("--nproc", type=nproc_arg, default=None, metavar="N", help=NPROC_HELP + " (default: the job's nproc)")
     r.set_defaults(func=_cmd_run)
     r = bsub.add_parser("report", help="rebuild report.md/html, CSVs and figures from RUN_DIR/runs/*/*/seed*.json")
     r.add_argument("run_dir")

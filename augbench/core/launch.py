@@ -4,13 +4,22 @@
 itself again as N torchrun ranks. The CLI decides that before any job package
 is imported, so these functions live in ``core`` (importable from every layer);
 the training side of data parallelism is :mod:`augbench.core.distributed`.
+Sub-commands that build their job from flags (``augbench gan train --nproc 2``)
+use :func:`relaunch_if_asked`: the ranks run ``augbench run`` on a temporary copy
+of that job, so every rank trains exactly the config the flags made.
 """
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import os
 import shutil
+import subprocess
 import sys
+import tempfile
+from pathlib import Path
+from typing import Any
 
 from augbench.core.errors import ConfigError
 
@@ -37,3 +46,70 @@ def should_relaunch(launcher: str, nproc: int) -> bool:
     if launcher not in LAUNCHERS:
         raise ConfigError("launcher", f"unknown launcher {launcher!r}; choose one of {', '.join(LAUNCHERS)}")
     return launcher == "torchrun" and nproc > 1 and "LOCAL_RANK" not in os.environ
+
+
+def nproc_arg(text: str) -> int:
+    """argparse ``type`` of ``--nproc``: a whole number of processes, at least 1 (argparse makes a bad one
+    a one-line usage error with exit code 2)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of processes") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n} processes: give at least 1")
+    return n
+
+
+NPROC_HELP = ("train data-parallel on N processes of this machine (one per GPU, or CPU ranks with gloo): the "
+              "command re-runs itself under torchrun (sets the job's nproc: N and, for N > 1, launcher: "
+              "torchrun); the batch size stays the global batch; rank 0 alone writes files")
+
+
+def with_nproc(cfg: Any, nproc: int | None) -> Any:
+    """``cfg`` with a ``--nproc`` applied: N > 1 implies ``launcher: torchrun``, 1 means one plain process;
+    ``None`` (flag not given) keeps the job's own fields."""
+    if nproc is None:
+        return cfg
+    return dataclasses.replace(cfg, nproc=nproc, launcher="torchrun" if nproc > 1 else "none")
+
+
+def _check_global_batch(cfg: Any, nproc: int) -> None:
+    """The global batch (``batch_size``, or ``model.batch_size``) must split evenly over the ranks, as
+    :func:`augbench.core.distributed.per_rank_batch` demands in every rank (checked here without torch)."""
+    for name, owner in (("batch_size", cfg), ("model.batch_size", getattr(cfg, "model", None))):
+        batch = getattr(owner, "batch_size", None) if owner is not None else None
+        if isinstance(batch, int) and batch % nproc:
+            raise ConfigError(name, f"the global batch {batch} does not divide over {nproc} processes "
+                                    f"(give a multiple of {nproc})")
+
+
+def relaunch_if_asked(cfg: Any, *, quiet: bool = False, fresh: bool = False) -> int | None:
+    """Run ``cfg`` as ``nproc`` torchrun ranks when it asks for that; None when this process should run it.
+
+    The job goes to a temporary file outside every input and output folder (the ranks read it, then it is
+    deleted); each rank runs ``augbench run`` on it, which finds ``LOCAL_RANK`` set and never relaunches again.
+    Returns torchrun's exit code.
+
+    The checks a user's mistake fails (a missing input, an output inside an input, a GPU that is not
+    there, an output folder written by another job, a global batch that does not split over the ranks)
+    run here first, so they end as one line and exit code 2 from this process instead of N copies of
+    the line and torchrun's own failure report.
+    """
+    launcher, nproc = str(getattr(cfg, "launcher", "none")), int(getattr(cfg, "nproc", 1) or 1)
+    if not should_relaunch(launcher, nproc):
+        return None
+    from augbench.core.guard import absolutize, check_device, check_paths, check_rerun, run_folder
+    from augbench.core.jobs import get_spec, kind_of, save_job, validate_config
+
+    validate_config(cfg)
+    _check_global_batch(cfg, nproc)
+    cfg = absolutize(cfg)  # the ranks may start elsewhere; relative paths would move with them
+    check_device(cfg)
+    check_paths(cfg)
+    folder = run_folder(cfg)
+    if folder is not None and folder.is_dir() and not fresh:  # --fresh: rank 0 moves the old folder aside
+        check_rerun(cfg, folder, get_spec(kind_of(cfg)).kind)
+    with tempfile.TemporaryDirectory(prefix="augbench-job-") as tmp:
+        job = save_job(cfg, Path(tmp) / "job.yaml")
+        argv = ["run", str(job)] + (["-q"] if quiet else []) + (["--fresh"] if fresh else [])
+        return subprocess.run(torchrun_command(argv, nproc), check=False).returncode

@@ -1,4 +1,8 @@
-"""``augbench gan train|translate|transplant`` and ``augbench balance JOB.yaml [--engine ...]``."""
+"""``augbench gan train|translate|transplant`` and ``augbench balance JOB.yaml [--engine ...]``.
+
+``gan train`` and ``balance`` take ``--nproc N``: the job's ``nproc``/``launcher`` fields, so N > 1
+re-runs the command as N torchrun ranks (see :func:`augbench.core.launch.relaunch_if_asked`).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,15 @@ import dataclasses
 from typing import Any
 
 from augbench.core.jobs import load_job
+from augbench.core.launch import NPROC_HELP, nproc_arg, relaunch_if_asked, with_nproc
 
 
-def _run(cfg: Any) -> int:
+def _run(cfg: Any, fresh: bool = False) -> int:
+    """Run ``cfg`` here, or as torchrun ranks when its ``launcher``/``nproc`` ask for that."""
     from augbench.cli import execute, print_result
 
-    return print_result(execute(cfg))
+    rc = relaunch_if_asked(cfg, fresh=fresh)
+    return rc if rc is not None else print_result(execute(cfg))
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -20,7 +27,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from augbench.gan.trainer import PAPER_LR, REFERENCE_LR, GanConfig
 
     lr = args.lr if args.lr is not None else (REFERENCE_LR if args.reference else PAPER_LR)
-    model = GanConfig(channels=args.channels or 3, size=args.size, ngf=args.ngf, n_blocks=args.blocks, lr=lr,
+    # default: one image per process, as gan.balance trains
+    batch = args.batch_size if args.batch_size is not None else (args.nproc or 1)
+    model = GanConfig(channels=args.channels or 3, size=args.size, batch_size=batch, ngf=args.ngf, n_blocks=args.blocks, lr=lr,
                       epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, time_budget_s=args.budget,
                       d_steps=1 if args.reference else args.d_steps, precision=args.precision, device=args.device,
                       upsample=args.upsample, diffaugment=args.diffaugment, seed=args.seed,
@@ -29,7 +38,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                       lambda_mask=args.lambda_mask)
     cfg = GanTrainJob(args.domain_a, args.domain_b, args.out, model=model, auto_channels=not args.channels,
                       whiten=args.whiten, resume=not args.fresh)
-    return _run(cfg)
+    return _run(with_nproc(cfg, args.nproc), fresh=args.fresh)
 
 
 def _cmd_translate(args: argparse.Namespace) -> int:
@@ -53,7 +62,7 @@ def _cmd_balance(args: argparse.Namespace) -> int:
         cfg = dataclasses.replace(cfg, engine=args.engine)
     if args.allow_failed_quality:
         cfg = dataclasses.replace(cfg, allow_failed_quality=True)
-    return _run(cfg)
+    return _run(with_nproc(cfg, args.nproc), fresh=bool(getattr(args, "fresh", False)))
 
 
 def _cmd_transplant(args: argparse.Namespace) -> int:
@@ -98,6 +107,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="attention: output = x + m * (r - x), a sparse mask keeps the change local")
     p.add_argument("--lambda-mask", type=float, default=0.5, help="sparsity weight of the attention mask")
     p.add_argument("--fresh", action="store_true", help="do not resume from OUT/last.pt")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="global batch, split over the --nproc processes (default: 1 image per process)")
+    p.add_argument("--nproc", type=nproc_arg, default=None, metavar="N", help=NPROC_HELP)
     p.set_defaults(func=_cmd_train)
     p = gsub.add_parser("translate", help="translate a folder with a checkpoint (best.pt or last.pt)")
     p.add_argument("checkpoint")
@@ -129,4 +141,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--engine", default=None, choices=["transplant", "cyclegan"], help="override the job's engine")
     p.add_argument("--allow-failed-quality", action="store_true",
                    help="write outputs that failed the realism gate (you have looked at them)")
+    p.add_argument("--nproc", type=nproc_arg, default=None, metavar="N",
+                   help=NPROC_HELP + " (cyclegan engine; default: the job's nproc)")
     p.set_defaults(func=_cmd_balance)
