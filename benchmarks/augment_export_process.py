@@ -266,7 +266,7 @@ def loadavg() -> str:
 
 
 def render(w: dict[str, Any]) -> str:
-    """The markdown of sections (c) whole processes and (d) sharded vs unsharded."""
+    """The markdown of sections (a) whole processes and (b) sharded vs unsharded."""
     vs, sh, br = w["versus_plain"], w["shards"], w["breakdown"]
     mp, mo = vs["median"]["plain"], vs["median"]["augbench"]
     n_out = vs["outputs"]["images"]
@@ -308,7 +308,7 @@ def render(w: dict[str, Any]) -> str:
                    f"{sd['user'] + sd['sys']:.1f}", f"{sd.get('others_cpu', float('nan')):.1f}"]]
     same = ("byte-identical" if not sh["files_differing"]
             else f"**{len(sh['files_differing'])} differ** ({', '.join(sh['files_differing'][:5])})")
-    return f"""(c) Whole processes, as a user runs them: {w['images']} JPEGs of 512 px x {w['copies']} copies with YOLO labels,
+    return f"""(a) Whole processes, as a user runs them: {w['images']} JPEGs of 512 px x {w['copies']} copies with YOLO labels,
 the 4-op pipeline HorizontalFlip/Affine/RandomBrightnessContrast/HueSaturationValue. Peer: the plain single-process
 script a user writes (cv2 read, `A.Compose` with YOLO `BboxParams`, cv2 write at quality 95, label text; OpenCV's
 default threads), a separate process. augbench: `augbench augment IN OUT --copies {w['copies']} -t ...` as a
@@ -329,7 +329,7 @@ Where the time goes (one more run of each): of the command's {run_['wall_s']:.2f
 {run_['export_phase_s']:.2f} s, in which the workers used {run_['workers_cpu_s']:.1f} CPU s of the
 {w['cpus'] * run_['export_phase_s']:.1f} the cores offer ({busy:.0f}%); the other {run_['wall_s'] - run_['export_phase_s']:.2f} s
 are the parent's start-up (interpreter and imports, dataset scan, output-folder checks and lock) and the join.
-What is left is the augmentation itself (Affine and HueSaturationValue dominate, see (a)), decode/encode, and the
+What is left is the augmentation itself (Affine and HueSaturationValue dominate, see (c)), decode/encode, and the
 file system's cost to create two files per output.
 
 {md_table(["", "augbench augment", "plain script"], where)}
@@ -344,7 +344,7 @@ Durability kept: every output is written to a hidden temporary and renamed into 
 crash of the process); images and labels are not fsynced (a re-run regenerates them), the manifest is fsynced every
 64 rows and at the end. Workers get PR_SET_PDEATHSIG and the pool is joined before the command returns.
 
-(d) Sharded vs unsharded export, whole processes, same data: {sh['files_compared']} output files compared,
+(b) Sharded vs unsharded export, whole processes, same data: {sh['files_compared']} output files compared,
 {same}; the merged manifest has {sh['merged_manifest_rows']} rows.
 
 {md_table(["export", "wall s", "CPU s", "others' CPU s meanwhile"], shard_rows)}

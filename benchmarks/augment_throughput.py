@@ -217,13 +217,14 @@ def export_bench(n_images: int, copies: int, repeats: int) -> dict[str, Any]:
 
 
 def render_phase(rows: list[dict[str, Any]], n_pt: int, ex: dict[str, Any]) -> str:
-    """Sections (a) per transform and (b) the export phase inside one Python process."""
+    """Sections (c) per transform and (d) the export phase inside one Python process."""
     table = md_table(["transform", "albumentations img/s", "torchvision v2 img/s", "ratio"],
                      [[r["transform"], round(r["albumentations_img_s"]), "n/a" if r["torchvision_img_s"] != r[
                          "torchvision_img_s"] else round(r["torchvision_img_s"]),
                        "n/a" if r["ratio"] != r["ratio"] else f"{r['ratio']:.1f}x"] for r in rows])
     m = ex["median"]
     date = ex.get("date", "see the JSON")
+    note = f" {ex['note']}" if ex.get("note") else ""
     table2 = md_table(["export path", "outputs/s (median)"], [
         ["plain single-process Albumentations loop (cv2 read/write, OpenCV default threads)", f"{m['plain']:.1f}"],
         ["the same plain loop held to 1 thread (`cv2.setNumThreads(1)`)", f"{m['plain_1thread']:.1f}"],
@@ -231,16 +232,16 @@ def render_phase(rows: list[dict[str, Any]], n_pt: int, ex: dict[str, Any]) -> s
         [f"raw decode+encode only, {ex['cpus']} processes (the limit)", f"{m['codec_limit']:.1f}"],
         ["raw decode+encode only, 1 process", f"{m['codec_1proc']:.1f}"],
     ])
-    return f"""(a) Per transform, one thread, {n_pt} real 512x512 photos, images/s (median of 3). Albumentations works on
+    return f"""(c) Per transform, one thread, {n_pt} real 512x512 photos, images/s (median of 3). Albumentations works on
 numpy HWC uint8, torchvision v2 on CHW uint8 tensors (each library's native format; no conversion timed).
 CLAHE has no torchvision counterpart.
 
 {table}
 
-(b) Export phase only, inside one Python process that has already imported everything ({date}):
+(d) Export phase only, inside one Python process that has already imported everything ({date}):
 {ex['images']} JPEGs x {ex['copies']} copies with YOLO labels (decode + the 4-op pipeline
 HorizontalFlip/Affine/RandomBrightnessContrast/HueSaturationValue + encode + labels), median of {ex['repeats']} runs.
-This hides start-up and imports; (c) below times the whole command.
+This hides start-up and imports; (a) above times the whole command.{note}
 
 {table2}
 
@@ -255,7 +256,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     ap.add_argument("--whole-process", action="store_true",
-                    help="run only (c) and (d), the whole-process figures; keep (a) and (b) from the last JSON")
+                    help="run only (a) and (b), the whole-process figures; keep (c) and (d) from the last JSON")
     ap.add_argument("--runs", type=int, default=3, help="whole-process runs of each command")
     ap.add_argument("--load-note", default="", help="what else ran on the machine during the runs (for the doc)")
     args = ap.parse_args()
@@ -268,6 +269,7 @@ def main() -> None:
         old = json.loads((RESULTS / "augment_throughput.json").read_text(encoding="utf-8"))
         rows, ex = old["per_transform"], old["export"]
         ex.setdefault("date", old["machine"]["date"])
+        ex.setdefault("note", "Kept from the last full run: it predates the export changes of issue 13.")
         n_pt = old.get("per_transform_images", 24)
     else:
         print("per-transform throughput (1 thread, 512x512)")
