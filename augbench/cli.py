@@ -9,6 +9,9 @@ Errors: every error a user can cause ends as ONE line on stderr and exit code 2
 problem is understood (``ConfigError`` naming the field, ``AugbenchError``);
 :func:`main` is the safety net that turns anything else into one line plus a
 hint that ``--debug`` (or ``AUGBENCH_DEBUG=1``) shows the traceback.
+Under torchrun (``--nproc N``) rank 0 alone prints progress and the result,
+and a rank's error reaches the user once, through the parent that started
+torchrun (:mod:`augbench.core.launch`).
 Every sub-command also takes ``--fresh``: when its output folder holds a run
 with a different config, move that folder aside and start anew.
 """
@@ -26,6 +29,7 @@ from typing import Any, Callable, Sequence
 
 from augbench.core.errors import AugbenchError, ConfigError
 from augbench.core.jobs import JOB_PACKAGES, JobResult, get_spec, load_job, registered_kinds, run_job
+from augbench.core.launch import is_main_rank, report_rank_error
 from augbench.core.progress import CancelToken, Progress
 
 
@@ -62,8 +66,10 @@ def execute(cfg: Any, quiet: bool = False, fresh: bool | None = None) -> JobResu
     """Run a job with a tqdm bar; Ctrl+C cancels at the next safe point.
 
     ``fresh`` (default: the command line's ``--fresh``) moves an output folder that holds a
-    different run aside instead of refusing.
+    different run aside instead of refusing. Torchrun ranks other than 0 run without a bar: N bars
+    redrawing one terminal line show nothing readable.
     """
+    quiet = quiet or not is_main_rank()
     bar = TqdmProgress(desc=getattr(type(cfg), "kind", "job"))
     cancel = CancelToken()
     fresh = bool(_OPTIONS.get("fresh")) if fresh is None else fresh
@@ -100,7 +106,13 @@ def save_job_file(cfg: Any, path: str) -> None:
 
 
 def print_result(result: JobResult) -> int:
-    """Print a short summary; exit code 0 when completed, 1 when cancelled."""
+    """Print a short summary; exit code 0 when completed, 1 when cancelled.
+
+    Only rank 0 of a torchrun job prints it: every rank holds the same result, once is enough.
+    """
+    code = 0 if result.status == "completed" else 1
+    if not is_main_rank():
+        return code
     print(f"{result.kind}: {result.status}" + (f" — {result.message}" if result.message else ""))
     if result.out_dir:
         print(f"  output: {result.out_dir}")
@@ -114,7 +126,7 @@ def print_result(result: JobResult) -> int:
             print(f"    {s.path}: {s.reason}")
         if len(result.skipped) > 20:
             print(f"    … and {len(result.skipped) - 20} more (see result.json)")
-    return 0 if result.status == "completed" else 1
+    return code
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -259,10 +271,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     debug = bool(getattr(args, "debug", False)) or os.environ.get("AUGBENCH_DEBUG", "") not in ("", "0")
     _OPTIONS["fresh"] = bool(getattr(args, "fresh", False))
+    old_debug = os.environ.get("AUGBENCH_DEBUG")
+    if debug:  # torchrun ranks started by this command show their tracebacks too
+        os.environ["AUGBENCH_DEBUG"] = "1"
     try:
         return int(func(args) or 0)
     except KeyboardInterrupt:
-        print("augbench: cancelled", file=sys.stderr)
+        if is_main_rank():
+            print("augbench: cancelled", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback reaches a user
         if debug:
@@ -270,6 +286,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from augbench.core.guard import RerunMismatchError
 
         text = describe_error(exc)
+        if report_rank_error(one_line(text)) and not debug:  # a torchrun rank: the parent prints it once
+            return 2
         if isinstance(exc, RerunMismatchError):  # the readable diff: one indented line per differing field
             print(f"augbench: {text}", file=sys.stderr)
         else:
@@ -277,6 +295,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     finally:
         _OPTIONS["fresh"] = False
+        if old_debug is None:
+            os.environ.pop("AUGBENCH_DEBUG", None)
+        else:
+            os.environ["AUGBENCH_DEBUG"] = old_debug
 
 
 if __name__ == "__main__":

@@ -7,12 +7,22 @@ the training side of data parallelism is :mod:`augbench.core.distributed`.
 Sub-commands that build their job from flags (``augbench gan train --nproc 2``)
 use :func:`relaunch_if_asked`: the ranks run ``augbench run`` on a temporary copy
 of that job, so every rank trains exactly the config the flags made.
+
+What a user sees of a relaunched job is what one process would show: rank 0
+alone prints progress and the result (:func:`is_main_rank`), and an error in
+the ranks ends as ONE line and exit code 2 from the parent. The ranks write
+their error line to a file (:func:`report_rank_error`) instead of stderr, and
+torchrun runs through this module (``python -m augbench.core.launch``) with its
+logging off and its ``ChildFailedError`` report caught, so neither the N copies
+of the line nor torchrun's traceback-like report reach the user. ``--debug``
+(``AUGBENCH_DEBUG=1``) runs plain torchrun and lets every rank talk.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import shutil
 import subprocess
@@ -21,9 +31,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from augbench.core.errors import ConfigError
+from augbench.core.errors import AugbenchError, ConfigError
 
 LAUNCHERS = ("none", "torchrun")
+# The folder where relaunched ranks leave their one-line error (set by the parent for its ranks only).
+ERRORS_ENV = "AUGBENCH_RANK_ERRORS"
 
 
 def torchrun_command(argv: list[str], nproc: int) -> list[str]:
@@ -38,7 +50,61 @@ def torchrun_command(argv: list[str], nproc: int) -> list[str]:
     exe = shutil.which("torchrun")
     head = [exe] if exe and os.path.dirname(exe) == os.path.dirname(sys.executable) else \
         [sys.executable, "-m", "torch.distributed.run"]
-    return [*head, "--standalone", f"--nproc-per-node={nproc}", "-m", "augbench.cli", *argv]
+    return [*head, *_torchrun_args(argv, nproc)]
+
+
+def _torchrun_args(argv: list[str], nproc: int) -> list[str]:
+    """torchrun's own arguments for running ``augbench argv`` as ``nproc`` ranks of this machine."""
+    return ["--standalone", f"--nproc-per-node={nproc}", "-m", "augbench.cli", *argv]
+
+
+def quiet_torchrun_command(argv: list[str], nproc: int) -> list[str]:
+    """:func:`torchrun_command` run through this module's ``__main__``: the same launch, minus torchrun's
+    log lines and failure report (the ranks' own error line is what the user needs)."""
+    if nproc < 1:
+        raise ConfigError("nproc", "must be at least 1")
+    return [sys.executable, "-m", "augbench.core.launch", *_torchrun_args(argv, nproc)]
+
+
+def debugging() -> bool:
+    """True when the user asked to see everything (``--debug`` sets ``AUGBENCH_DEBUG=1`` for the ranks)."""
+    return os.environ.get("AUGBENCH_DEBUG", "") not in ("", "0")
+
+
+def is_main_rank() -> bool:
+    """False in torchrun ranks other than 0: those run the job silently (no progress bar, no result lines)."""
+    return os.environ.get("RANK", "0") in ("", "0")
+
+
+def report_rank_error(line: str) -> bool:
+    """In a rank of :func:`relaunch_if_asked`, leave ``line`` (the error a user should read) for the parent
+    and return True: the parent prints one line for all ranks. False anywhere else (the caller prints it)."""
+    folder = os.environ.get(ERRORS_ENV, "")
+    if not folder or "LOCAL_RANK" not in os.environ or not os.path.isdir(folder):
+        return False
+    rank = int(os.environ.get("RANK", "0") or 0)
+    tmp = os.path.join(folder, f".rank{rank}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump({"rank": rank, "line": line}, f)
+    os.replace(tmp, os.path.join(folder, f"rank{rank}.json"))  # the parent never reads half a file
+    return True
+
+
+def rank_error_line(folder: Path) -> str | None:
+    """The one line to show for failed ranks: the lowest rank's expected error (a user's mistake names the
+    cause; the other ranks then often fail only because a peer left), else the lowest rank's line."""
+    found: list[tuple[bool, int, str]] = []
+    for path in folder.glob("rank*.json"):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            found.append((str(data["line"]).startswith("unexpected error"), int(data["rank"]), str(data["line"])))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return min(found)[2] if found else None
+
+
+class RankError(AugbenchError):
+    """A torchrun rank failed; the message is that rank's own one-line error."""
 
 
 def should_relaunch(launcher: str, nproc: int) -> bool:
@@ -111,5 +177,40 @@ def relaunch_if_asked(cfg: Any, *, quiet: bool = False, fresh: bool = False) -> 
         check_rerun(cfg, folder, get_spec(kind_of(cfg)).kind)
     with tempfile.TemporaryDirectory(prefix="augbench-job-") as tmp:
         job = save_job(cfg, Path(tmp) / "job.yaml")
+        errors = Path(tmp) / "errors"
+        errors.mkdir()
         argv = ["run", str(job)] + (["-q"] if quiet else []) + (["--fresh"] if fresh else [])
-        return subprocess.run(torchrun_command(argv, nproc), check=False).returncode
+        cmd = torchrun_command(argv, nproc) if debugging() else quiet_torchrun_command(argv, nproc)
+        rc = subprocess.run(cmd, check=False, env={**os.environ, ERRORS_ENV: str(errors)}).returncode
+        line = rank_error_line(errors)
+    if line is not None:
+        raise RankError(line)
+    if rc not in (0, 1, 130):  # 1: the job ended cancelled (rank 0 printed that); 130: Ctrl+C
+        raise AugbenchError(f"the {nproc} torchrun processes failed (exit code {rc}) without saying why; "
+                            "run with --debug to see torchrun's report")
+    return rc
+
+
+def _quiet_torchrun(args: list[str]) -> int:
+    """``python -m augbench.core.launch TORCHRUN-ARGS``: torchrun without its log lines and without the
+    ``ChildFailedError`` report (a traceback) it raises when a rank fails; the exit code says it failed."""
+    import logging
+
+    logging.disable(logging.CRITICAL)  # this process only runs torchrun; the ranks are fresh interpreters
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.run import parse_args, run
+
+    try:
+        run(parse_args(args))
+    except ChildFailedError as exc:
+        codes = {f.exitcode for f in exc.failures.values()}
+        return 130 if 130 in codes else 1 if codes == {1} else 3
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # noqa: BLE001 - torchrun itself failed (rendezvous, ports); the parent says so in one line
+        return 4
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_quiet_torchrun(sys.argv[1:]))

@@ -51,7 +51,7 @@ def _relaunched(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> tuple[list[
     """Run ``argv`` with torchrun replaced by a recorder: (torchrun's command line, the job the ranks read)."""
     seen: list[tuple[list[str], Any]] = []
 
-    def fake_run(cmd: list[str], check: bool = False) -> Any:
+    def fake_run(cmd: list[str], check: bool = False, **kw: Any) -> Any:
         job = cmd[cmd.index("augbench.cli") + 2]  # ... -m augbench.cli run JOB
         seen.append((cmd, load_job(job)))  # the temporary job file exists while torchrun runs
         return type("Done", (), {"returncode": 0})()
