@@ -120,6 +120,10 @@ class BalanceJob:
             raise ConfigError("engine", f"must be one of {', '.join(ENGINES)}, not {self.engine!r}")
         if self.scale_min > self.scale_max:
             raise ConfigError("scale_min", f"must be <= scale_max ({self.scale_max})")
+        if self.engine == "cyclegan":  # the translator's default discriminator (GanConfig.n_layers_d)
+            from augbench.gan.model import check_train_size
+
+            check_train_size(self.size)
         from augbench.gan.diffaugment import check_policy
 
         check_policy(self.diffaugment)

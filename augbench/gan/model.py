@@ -39,6 +39,31 @@ PAPER_LR = 3e-4
 REFERENCE_LR = 2e-4
 
 
+def min_train_size(n_layers_d: int = 3) -> int:
+    """The smallest training size (a multiple of 4) the PatchGAN discriminator with ``n_layers_d`` stride-2
+    layers can take: its instance norms need more than one spatial element and its last conv at least one,
+    else training stops at the first step with torch's "Expected more than 1 spatial element" (24 px for
+    the default 3 layers). Arithmetic over the layers of :class:`~augbench.gan.networks.PatchDiscriminator`."""
+    def fits(side: int) -> bool:
+        for k, stride in enumerate([2] * n_layers_d + [1, 1]):
+            side = (side + 2 - 4) // stride + 1  # kernel 4, padding 1
+            normed = 0 < k <= n_layers_d  # the first conv and the last (the logits) have no norm
+            if side < (2 if normed else 1):
+                return False
+        return True
+
+    return next(s for s in range(4, 4 * 1024, 4) if fits(s))
+
+
+def check_train_size(size: int, n_layers_d: int = 3, name: str = "size") -> None:
+    """ConfigError naming ``name`` when ``size`` is too small for the discriminator (see :func:`min_train_size`)."""
+    least = min_train_size(n_layers_d)
+    if size < least:
+        raise ConfigError(name, f"{size} px is too small for the {n_layers_d}-layer discriminator "
+                                f"(n_layers_d {n_layers_d} halves the image {n_layers_d} times); "
+                                f"give at least {least}")
+
+
 @dataclass(frozen=True)
 class GanConfig:
     """Everything that defines a CycleGAN model and its training (stored in every checkpoint).
@@ -101,6 +126,7 @@ class GanConfig:
     def __post_init__(self) -> None:
         if not 16 <= self.size <= 1024 or self.size % 4:
             raise ConfigError("size", f"must be a multiple of 4 between 16 and 1024, not {self.size}")
+        check_train_size(self.size, self.n_layers_d)
         if self.epochs < 1:
             raise ConfigError("epochs", f"must be at least 1, not {self.epochs} (nothing would be trained)")
         if self.load_size and self.load_size < self.size:
