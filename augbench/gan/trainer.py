@@ -239,7 +239,9 @@ class Trainer:
             self.out.mkdir(parents=True, exist_ok=True)
         else:
             progress = null_progress  # one progress bar, from rank 0
-        stop = cancel.cancelled
+        # The ranks agree on a cancel already set before the first step (one collective, as the classifier
+        # trainer does): a rank that stopped alone would leave the others waiting in the first all-reduce.
+        _, stop = D.all_mean_dict({}, self.dist, flag=cancel.cancelled)
         while s.epoch < s.planned_epochs:
             epoch_sums: dict[str, float] = {}
             n_in_epoch = 0
