@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 
 from augbench.core.errors import AugbenchError, ConfigError
 from augbench.core.jobs import JOB_PACKAGES, JobResult, get_spec, load_job, registered_kinds, run_job
-from augbench.core.launch import is_main_rank, report_rank_error
+from augbench.core.launch import is_main_rank, relaunched, report_rank_error
 from augbench.core.progress import CancelToken, Progress
 
 
@@ -277,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(func(args) or 0)
     except KeyboardInterrupt:
-        if is_main_rank():
+        if is_main_rank() and not relaunched():  # a relaunch's parent says it for all ranks
             print("augbench: cancelled", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback reaches a user

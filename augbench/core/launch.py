@@ -21,15 +21,18 @@ of the line nor torchrun's traceback-like report reach the user. ``--debug``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from augbench.core.errors import AugbenchError, ConfigError
 
@@ -76,11 +79,16 @@ def is_main_rank() -> bool:
     return os.environ.get("RANK", "0") in ("", "0")
 
 
+def relaunched() -> bool:
+    """True in a torchrun rank started by :func:`relaunch_if_asked` (whose parent reports for all ranks)."""
+    return bool(os.environ.get(ERRORS_ENV)) and "LOCAL_RANK" in os.environ
+
+
 def report_rank_error(line: str) -> bool:
     """In a rank of :func:`relaunch_if_asked`, leave ``line`` (the error a user should read) for the parent
     and return True: the parent prints one line for all ranks. False anywhere else (the caller prints it)."""
     folder = os.environ.get(ERRORS_ENV, "")
-    if not folder or "LOCAL_RANK" not in os.environ or not os.path.isdir(folder):
+    if not relaunched() or not os.path.isdir(folder):
         return False
     rank = int(os.environ.get("RANK", "0") or 0)
     tmp = os.path.join(folder, f".rank{rank}.tmp")
@@ -181,7 +189,10 @@ def relaunch_if_asked(cfg: Any, *, quiet: bool = False, fresh: bool = False) -> 
         errors.mkdir()
         argv = ["run", str(job)] + (["-q"] if quiet else []) + (["--fresh"] if fresh else [])
         cmd = torchrun_command(argv, nproc) if debugging() else quiet_torchrun_command(argv, nproc)
-        rc = subprocess.run(cmd, check=False, env={**os.environ, ERRORS_ENV: str(errors)}).returncode
+        with _ctrl_c_deferred() as interrupted:
+            rc = subprocess.run(cmd, check=False, env={**os.environ, ERRORS_ENV: str(errors)}).returncode
+        if interrupted:
+            raise KeyboardInterrupt  # after the ranks stopped: the CLI says "cancelled" once
         line = rank_error_line(errors)
     if line is not None:
         raise RankError(line)
@@ -191,12 +202,29 @@ def relaunch_if_asked(cfg: Any, *, quiet: bool = False, fresh: bool = False) -> 
     return rc
 
 
+@contextlib.contextmanager
+def _ctrl_c_deferred() -> Iterator[list[int]]:
+    """While torchrun runs, Ctrl+C only marks the yielded list: the ranks got the same signal and stop by
+    themselves (rank 0 saves ``last.pt``), while ``subprocess.run`` interrupted would kill torchrun after
+    0.25 s and leave them without their launcher. Signal handlers are the main thread's alone."""
+    hits: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield hits
+        return
+    old = signal.signal(signal.SIGINT, lambda signum, frame: hits.append(signum))
+    try:
+        yield hits
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
 def _quiet_torchrun(args: list[str]) -> int:
     """``python -m augbench.core.launch TORCHRUN-ARGS``: torchrun without its log lines and without the
     ``ChildFailedError`` report (a traceback) it raises when a rank fails; the exit code says it failed."""
     import logging
 
     logging.disable(logging.CRITICAL)  # this process only runs torchrun; the ranks are fresh interpreters
+    from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import parse_args, run
 
@@ -205,7 +233,7 @@ def _quiet_torchrun(args: list[str]) -> int:
     except ChildFailedError as exc:
         codes = {f.exitcode for f in exc.failures.values()}
         return 130 if 130 in codes else 1 if codes == {1} else 3
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SignalException):  # Ctrl+C or a kill: torchrun has stopped the ranks
         return 130
     except Exception:  # noqa: BLE001 - torchrun itself failed (rendezvous, ports); the parent says so in one line
         return 4

@@ -81,6 +81,34 @@ def test_a_successful_run_prints_the_result_once(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr and "torch/distributed" not in proc.stderr  # no torchrun log lines
 
 
+@pytest.mark.slow
+def test_ctrl_c_stops_the_ranks_and_says_cancelled_once(tmp_path: Path) -> None:
+    """Ctrl+C reaches the whole process group (parent, torchrun, ranks): one line, exit code 130."""
+    import signal
+    import time
+
+    _grey_folder(tmp_path / "a", 4)
+    _grey_folder(tmp_path / "b", 4)
+    env = {k: v for k, v in os.environ.items() if k not in RANK_VARS}
+    cmd = [sys.executable, "-m", "augbench.cli", "gan", "train", str(tmp_path / "a"), str(tmp_path / "b"),
+           "-o", str(tmp_path / "g"), "--size", "32", "--ngf", "4", "--blocks", "1", "--epochs", "1",
+           "--steps-per-epoch", "1000", "--kid-features", "pixels", "--device", "cpu", "--precision", "fp32",
+           "--nproc", "2"]
+    err_file = tmp_path / "stderr.txt"
+    with open(err_file, "w", encoding="utf-8") as err:
+        proc = subprocess.Popen(cmd, env={**env, "OMP_NUM_THREADS": "1"}, stdout=subprocess.PIPE, stderr=err,
+                                text=True, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while "step 2/" not in err_file.read_text(encoding="utf-8") and time.monotonic() < deadline:
+            time.sleep(0.2)  # training has started on both ranks
+        os.killpg(proc.pid, signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+    text = err_file.read_text(encoding="utf-8").replace("\r", "\n")
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("gan.train:")]  # the bar's frames
+    assert proc.returncode == 130 and lines == ["augbench: cancelled"], text[-2000:]
+    assert out == ""
+
+
 def test_rank_1_prints_no_result_and_no_progress(monkeypatch, capsys, no_ranks) -> None:
     _as_rank(monkeypatch, 1)
     result = JobResult(kind="gan.train", status="completed", out_dir="/x", metrics={"world_size": 2})
