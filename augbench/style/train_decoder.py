@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from augbench.core.atomic import atomic_write_bytes, atomic_write_json
 from augbench.core.errors import ConfigError, ImageReadError
 from augbench.core.imageio import IMAGE_EXTS, read_image
-from augbench.core.jobs import JobResult
+from augbench.core.jobs import JobResult, save_job
 from augbench.core.progress import CancelToken, Progress, ProgressFn
 from augbench.style import data as builtin
 from augbench.style.engine import bf16_is_fast
@@ -204,6 +204,8 @@ def run_train_decoder(cfg: TrainJob, *, progress: ProgressFn, cancel: CancelToke
     torch.manual_seed(cfg.seed)
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    # job.yaml marks the folder as this job's, so an interrupted run is resumed, not refused as foreign data
+    save_job(cfg, out / "job.yaml")
 
     cap = 2 * cfg.size
     contents = _folder_images(cfg.content_dirs, cap) if cfg.content_dirs else []

@@ -88,3 +88,19 @@ def test_skip3_foreground_mask_keeps_the_background_at_every_level(skip_run: Pat
         w = f.shape[-1]
         assert torch.equal(ti[..., w // 2 + 1 :], f[..., w // 2 + 1 :])
         assert not torch.equal(ti[..., : w // 2], f[..., : w // 2])
+
+
+def test_an_interrupted_training_resumes_through_the_guard(tmp_path: Path, mkphoto) -> None:
+    """The trainer records job.yaml first, so the guard sees its own run folder (not foreign files) on resume."""
+    from augbench.core.jobs import run_job
+
+    c = tmp_path / "content"
+    c.mkdir()
+    write_image(c / "c0.png", mkphoto(48, 40, 1))
+    cfg = TrainJob(out_dir=str(tmp_path / "run"), content_dirs=[str(c)], style_dirs=[str(c)], size=32, batch=1,
+                   steps=1, recon_steps=5, bottleneck="relu3_1", style_levels=3, style_bank=1, photos_as_styles=False,
+                   include_builtin=False, checkpoint_every_s=1e6, device="cpu")
+    run_job(cfg)
+    assert (tmp_path / "run" / "job.yaml").is_file()
+    res = run_job(TrainJob(**{**cfg.__dict__, "steps": 2, "lr": 1e-4}))  # schedule changes are allowed
+    assert res.metrics["steps"] == 2
