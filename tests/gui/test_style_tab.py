@@ -190,6 +190,15 @@ def test_engine_default_is_the_benchmark_winner_with_the_reason(tab) -> None:
 
     assert tab.engine_combo.currentData() == DEFAULT_ENGINE == tab.model.engine_name
     assert "benchmark" in tab.engine_combo.toolTip() and "dB" in tab.engine_combo.toolTip()
+    # the default and the tooltip's figures are the measured ones (benchmarks/results/style_quality.json)
+    import json
+    from pathlib import Path
+
+    q = json.loads((Path(__file__).resolve().parents[2] / "benchmarks/results/style_quality.json").read_text())
+    assert DEFAULT_ENGINE == q["ranking"][0]
+    tip = tab.engine_combo.toolTip()
+    assert f"{q['adain_vs_magenta_geomean']:.2f}" in tip and f"{q['alpha0_psnr_mean']:.1f} dB" in tip
+    assert f"{q['ratios']['VGG-16']['style']:.2f}x" in tip
 
 
 def test_batch_end_says_what_was_written(qtbot, tab, files) -> None:

@@ -122,16 +122,17 @@ def test_shipped_decoder_is_small_fp16_and_self_describing() -> None:
     assert path.is_file(), "augbench/resources/style/decoder_vgg16.pt must ship with augbench"
     assert path.stat().st_size < 8 * 1024 * 1024
     obj = W.safe_load(path)
-    assert obj["format"] == W.DECODER_FORMAT and obj["arch"] == "vgg16-relu3_1"
+    assert obj["format"] == W.DECODER_FORMAT and obj["arch"] == "vgg16-skip3"
     assert {t.dtype for t in obj["state_dict"].values()} == {torch.float16}
     meta = obj["meta"]
     assert meta["heldout_style"]  # the held-out pairs are recorded for the quality benchmark
-    assert meta["bottleneck"] == "relu3_1" and meta["crop_size"] >= 192 and meta["steps"] > 0
-    assert meta["minutes"] > 0 and meta["n_content"] > 0 and meta["benchmark"]["alpha0_psnr_mean"] >= 20
-    W.load_module_weights(build_decoder("vgg16-relu3_1"), path)  # shapes match the network
+    assert meta["bottleneck"] == "skip3" and meta["crop_size"] >= 192 and meta["steps"] > 0
+    assert meta["minutes"] > 0 and meta["n_content"] > 0 and meta["benchmark"]["alpha0_psnr_mean"] >= 22
+    assert meta["phases"] and "data" in meta  # what it was trained on and how (issue 11)
+    W.load_module_weights(build_decoder("vgg16-skip3"), path)  # shapes match the network
 
 
-PSNR_FLOOR = 19.0  # shipped file: 20.1 dB here (coffee, 160 px); the relu4_1 decoder it replaced: ~14 dB
+PSNR_FLOOR = 22.0  # shipped skip3 file: 24.8 dB here (coffee, 160 px); relu3_1 decoder: 20.1 dB; relu4_1: ~14 dB
 
 
 def test_shipped_decoder_gives_the_content_back_at_alpha_0() -> None:

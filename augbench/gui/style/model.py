@@ -25,10 +25,11 @@ EngineName = Literal["adain", "magenta"]
 #: the engine ``benchmarks/style_quality.py`` ranks higher (docs/benchmarks.md, "Style transfer quality")
 DEFAULT_ENGINE: EngineName = "magenta"
 ENGINE_TOOLTIP = (
-    "Magenta is the default because benchmarks/style_quality.py ranks it higher on 12 held-out pairs: "
-    "AdaIN (relu3_1 decoder) matches its content loss (0.98x with VGG-16, 1.06x with EfficientNet-Lite0) "
-    "but transfers less style (1.49x / 1.70x Magenta's style loss). AdaIN keeps the content better "
-    "(alpha 0 gives it back at 20.6 dB PSNR, Magenta 16.1 dB) and its alpha slider only re-runs the decoder."
+    "Magenta is the default because benchmarks/style_quality.py still ranks it (just) higher on 12 held-out "
+    "pairs: geometric mean of the AdaIN/Magenta loss ratios 1.03. AdaIN (multi-level skip3 decoder) keeps the "
+    "content far better (content loss 0.57x Magenta's with VGG-16, 0.54x with EfficientNet-Lite0; alpha 0 gives "
+    "the photo back at 25.0 dB PSNR, Magenta 16.1 dB) but paints less texture (style loss 1.77x / 2.08x), and "
+    "its alpha slider only re-runs the decoder. Pick AdaIN for faithful, lightly styled copies."
 )
 
 
