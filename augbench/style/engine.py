@@ -171,8 +171,8 @@ class AdaINEngine:
                 self._encoder = enc
             else:
                 self._encoder = build_encoder("vgg16", levels=levels)
-        if not self._inputs:  # an injected decoder inverts the encoder's deepest level
-            self._inputs = (len(self._encoder.cuts) - 1,)
+        if not self._inputs:  # an injected decoder: a multi-level one says which levels; else the deepest
+            self._inputs = tuple(getattr(self._decoder, "inputs", (len(self._encoder.cuts) - 1,)))
         # bf16 weights + channels-last: oneDNN runs the convs on AVX512-BF16/AMX without per-call casts
         # (autocast spent ~60% of the decoder time in casts and layout copies)
         self._encoder = self._encoder.to(self.device, dtype=self._dtype, memory_format=self._fmt).eval()

@@ -102,6 +102,8 @@ class SkipDecoder(nn.Module):
     weights) brings each level's features, which reach the hundreds, to unit std.
     """
 
+    inputs = DECODER_INPUTS["vgg16-skip3"]  # encoder levels it is called with (an injected one says so itself)
+
     def __init__(self) -> None:
         super().__init__()
         self.register_buffer("in_scale", torch.ones(3))

@@ -104,3 +104,13 @@ def test_an_interrupted_training_resumes_through_the_guard(tmp_path: Path, mkpho
     assert (tmp_path / "run" / "job.yaml").is_file()
     res = run_job(TrainJob(**{**cfg.__dict__, "steps": 2, "lr": 1e-4}))  # schedule changes are allowed
     assert res.metrics["steps"] == 2
+
+
+def test_an_injected_skip_decoder_is_called_with_its_levels(mkphoto) -> None:
+    """Engines that share networks (benchmarks, GUI previews) pass the decoder in; it says which levels it takes."""
+    torch.manual_seed(0)
+    eng = AdaINEngine(_encoder=build_encoder("vgg16", weights=None, levels=3), _decoder=SkipDecoder(),
+                      device="cpu", max_side=64, style_side=64, precision="fp32")
+    content = mkphoto(64, 48, 3)
+    assert eng.multi_level
+    assert eng.stylize(content, [mkphoto(32, 32, 4)], alpha=0.5).shape == content.shape
