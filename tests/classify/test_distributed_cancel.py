@@ -4,12 +4,12 @@ only rank 0 writes checkpoints, and the weighted sampler gives every rank the sa
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
 import torch
 import torch.multiprocessing as mp
+from ports import free_port
 from torch import nn
 from torch.utils.data import TensorDataset
 
@@ -83,15 +83,9 @@ def _rank(rank: int, world: int, port: int, out_dir: str) -> None:
     D.teardown(t.dist)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_a_cancel_on_rank0_stops_both_ranks_at_the_same_step(tmp_path: Path) -> None:
-    mp.spawn(_rank, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_rank, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
     r0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
     r1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
     # Rank 0 cancels during step 1 of epoch 2 (global step 5); the flag rides on that step's all-reduce, so

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.multiprocessing as mp
+from ports import free_port
 
 from augbench.core.errors import Cancelled
 from augbench.core.progress import CancelToken, ListProgress, Progress
@@ -83,15 +83,9 @@ def _rank(rank: int, world: int, port: int, out_dir: str) -> None:
     D.teardown(t.dist)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_two_gloo_ranks_stay_identical_match_one_process_and_resume(tmp_path: Path) -> None:
-    mp.spawn(_rank, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_rank, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
     r0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
     r1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
     assert torch.equal(r0["params"], r1["params"]) and torch.equal(r0["params3"], r1["params3"])

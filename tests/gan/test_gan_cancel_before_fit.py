@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import socket
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from ports import free_port
 
 GLOBAL_BATCH = 2
 CFG = dict(channels=1, size=16, load_size=20, ngf=4, n_blocks=1, ndf=4, n_layers_d=1, pool_size=4, sample_every=0,
@@ -47,16 +47,10 @@ def _rank(rank: int, port: int, out_dir: str) -> None:
     D.teardown(t.dist)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_a_cancel_set_before_fit_on_rank_0_stops_both_ranks_before_any_step(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
-    port = _free_port()
+    port = free_port()
     procs = [ctx.Process(target=_rank, args=(rank, port, str(tmp_path))) for rank in (0, 1)]
     for p in procs:
         p.start()
