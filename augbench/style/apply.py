@@ -45,6 +45,8 @@ class ApplyJob:
     alpha_max: float = field(default=1.0, metadata={"range": (0.0, 1.0)})
     styles_per_copy: int = field(default=1, metadata={"range": (1, 8)})  # >1: blend with random weights
     preserve_color: bool = False
+    # AdaIN only: also match the output's pixel colours to the style's (alpha-weighted); off = the decoder alone
+    color_match: bool = True
     mask_mode: Literal["all", "foreground", "background"] = "all"
     engine: Literal["adain", "magenta"] = "adain"
     encoder: Literal["vgg16", "vgg19"] = "vgg16"
@@ -77,7 +79,8 @@ def build_engine(cfg: ApplyJob) -> StyleEngine:
         return MagentaEngine(device=cfg.device)
     return AdaINEngine(encoder=cfg.encoder, encoder_weights=cfg.encoder_weights or None,
                        decoder_weights=cfg.decoder_weights or None, device=cfg.device,
-                       max_side=cfg.max_side, style_side=cfg.style_side, precision=cfg.precision)
+                       max_side=cfg.max_side, style_side=cfg.style_side, precision=cfg.precision,
+                       color_match=cfg.color_match)
 
 
 def load_style_bank(specs: list[str], side: int) -> tuple[list[tuple[str, np.ndarray]], list[Skipped]]:

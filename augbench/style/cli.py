@@ -28,7 +28,8 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     lo, hi = args.alpha
     cfg = StyleApplyConfig(input_dir=args.input, out_dir=args.out, styles=args.style, classes=args.classes or [],
                            copies=args.copies, alpha_min=lo, alpha_max=hi, styles_per_copy=args.blend,
-                           preserve_color=args.keep_colors, mask_mode=args.region, engine=args.engine,
+                           preserve_color=args.keep_colors, color_match=not args.no_color_match,
+                           mask_mode=args.region, engine=args.engine,
                            encoder=args.encoder, encoder_weights=args.encoder_weights or "",
                            decoder_weights=args.decoder_weights or "", max_side=args.max_side, device=args.device,
                            seed=args.seed, shard=args.shard)
@@ -50,6 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="alpha drawn uniformly from [MIN, MAX]")
     a.add_argument("--blend", type=int, default=1, help="styles blended per copy (random weights)")
     a.add_argument("--keep-colors", action="store_true", help="preserve the content's colours")
+    a.add_argument("--no-color-match", action="store_true",
+                   help="AdaIN: leave the decoder's colours (no pixel-level match to the style's colours)")
     a.add_argument("--region", choices=["all", "foreground", "background"], default="all",
                    help="restrict the style to the objects (masks/boxes) or the background")
     a.add_argument("--engine", choices=["adain", "magenta"], default="adain")

@@ -54,6 +54,21 @@ StyleStats = Stats | tuple[Stats, ...]
 Target = torch.Tensor | tuple[torch.Tensor, ...]
 
 
+@dataclass(frozen=True)
+class ColorMatch:
+    """The image-level end of the transfer: the mixed styles' colour statistics, and the styled region.
+
+    AdaIN moves per-channel statistics of each decoder input, but the decoder
+    does not carry them all the way back to pixels: on held-out pairs a gravel
+    style left a skin-toned astronaut. Matching the output's colour mean, std
+    and channel correlation to the style's (weighted by alpha) is the same
+    operation one level further down, at the pixels.
+    """
+
+    stats: Fn.ColorStats
+    region: torch.Tensor | None = None  # (h, w) bool at network resolution; None: the whole image
+
+
 def bf16_is_fast(device: torch.device) -> bool:
     """bf16 pays off on CUDA and on CPUs with AVX512-BF16/AMX (oneDNN); elsewhere it is slower."""
     if device.type == "cuda":
@@ -121,6 +136,7 @@ class AdaINEngine:
         max_side: int = 1024,
         style_side: int = 512,
         precision: Precision = "auto",
+        color_match: bool = True,
         *,
         _encoder: Encoder | None = None,
         _decoder: torch.nn.Module | None = None,
@@ -134,6 +150,7 @@ class AdaINEngine:
         self.max_side = int(max_side)
         self.style_side = int(style_side)
         self.bf16 = precision == "bf16" or (precision == "auto" and bf16_is_fast(self.device))
+        self.color_match = bool(color_match)
         self._encoder = _encoder
         self._decoder = _decoder
         self._sha = "random-weights" if _decoder is not None else ""
@@ -141,6 +158,7 @@ class AdaINEngine:
         self._ready = False
         self._inputs: tuple[int, ...] = ()  # encoder levels the decoder takes (set on load)
         self._style_cache: dict[str, StyleStats] = {}
+        self._color_cache: dict[str, Fn.ColorStats] = {}
         self._content: ContentState | None = None
 
     # ------------------------------------------------------------------ networks
@@ -258,7 +276,7 @@ class AdaINEngine:
         """Statistics of a style image (cached; keyed by the content when recoloured): the bottleneck's, or
         a tuple with one per decoder input level for a multi-level decoder."""
         rgb = as_rgb(style)
-        key = image_key(rgb) + (f"|coral:{color_from.key}" if color_from is not None else "")
+        key = self._style_key(rgb, color_from)
         hit = self._style_cache.get(key)
         if hit is not None:
             return hit
@@ -266,6 +284,7 @@ class AdaINEngine:
         x = self._to_tensor(small)
         if color_from is not None:
             x = Fn.coral(x[0], color_from.image[0])[None]
+        self._color_cache[key] = Fn.color_stats(x[0, :, : small.shape[0], : small.shape[1]])  # no padding
         stats: StyleStats
         if self.multi_level:
             stats = tuple(Fn.mean_std(f) for f in self._run_levels(x))
@@ -273,8 +292,46 @@ class AdaINEngine:
             stats = Fn.mean_std(self._run_encoder(x))
         if len(self._style_cache) > 256:
             self._style_cache.clear()
+            self._color_cache = {key: self._color_cache[key]}
         self._style_cache[key] = stats
         return stats
+
+    @staticmethod
+    def _style_key(rgb: np.ndarray, color_from: ContentState | None) -> str:
+        return image_key(rgb) + (f"|coral:{color_from.key}" if color_from is not None else "")
+
+    @torch.no_grad()
+    def color_target(self, state: ContentState, styles: Sequence[np.ndarray], weights: Sequence[float] | None,
+                     preserve_color: bool, mask: np.ndarray | None, mask_mode: MaskMode) -> ColorMatch | None:
+        """The styles' mixed colour statistics for :meth:`decode` (None when ``color_match`` is off)."""
+        if not self.color_match:
+            return None
+        color_from = state if preserve_color else None
+        per_style = []
+        for s in styles:
+            rgb = as_rgb(s)
+            key = self._style_key(rgb, color_from)
+            if key not in self._color_cache:
+                self._style_cache.pop(key, None)
+                self.style_stats(rgb, color_from)
+            per_style.append(self._color_cache[key])
+        mixed = Fn.mix_color_stats(per_style, weights)
+        region = self._region(state, mask, mask_mode)
+        return ColorMatch(mixed, None if region is None else region[: state.net_hw[0], : state.net_hw[1]] > 0.5)
+
+    def _region(self, state: ContentState, mask: np.ndarray | None, mask_mode: MaskMode) -> torch.Tensor | None:
+        """The styled region as a (Hp, Wp) float mask at (padded) network resolution; None for the whole image."""
+        if mask is None or mask_mode == "all":
+            return None
+        m = np.asarray(mask)
+        if m.ndim == 3:
+            m = m[..., 0]
+        m = cv2.resize((m > 0).astype(np.float32), (state.net_hw[1], state.net_hw[0]),
+                       interpolation=cv2.INTER_NEAREST)
+        mt = torch.from_numpy(m).to(self.device)
+        ph, pw = state.image.shape[2] - m.shape[0], state.image.shape[3] - m.shape[1]
+        mt = torch.nn.functional.pad(mt, (0, pw, 0, ph))
+        return mt if mask_mode == "foreground" else 1.0 - mt
 
     def target(
         self,
@@ -296,28 +353,23 @@ class AdaINEngine:
                       weights: Sequence[float] | None, state: ContentState, mask: np.ndarray | None,
                       mask_mode: MaskMode) -> torch.Tensor:
         mixed = stats[0] if len(stats) == 1 else Fn.interpolate_stats(stats, weights or [1.0] * len(stats))
-        if mask is None or mask_mode == "all":
+        region = self._region(state, mask, mask_mode)
+        if region is None:
             return Fn.adain(feat, mixed, feat_stats)
-        m = np.asarray(mask)
-        if m.ndim == 3:
-            m = m[..., 0]
-        m = cv2.resize((m > 0).astype(np.float32), (state.net_hw[1], state.net_hw[0]),
-                       interpolation=cv2.INTER_NEAREST)
-        mt = torch.from_numpy(m).to(self.device)[None, None]
-        ph, pw = state.image.shape[2] - m.shape[0], state.image.shape[3] - m.shape[1]
-        mt = torch.nn.functional.pad(mt, (0, pw, 0, ph))
-        if mask_mode == "foreground":
-            return Fn.masked_adain(feat, mt, mixed, None)
-        return Fn.masked_adain(feat, mt, None, mixed)
+        return Fn.masked_adain(feat, region[None, None], mixed, None)
 
     @torch.no_grad()
-    def decode(self, state: ContentState, t: Target, alpha: float) -> np.ndarray:
-        """Mix with alpha (at every level), decode, crop the padding, resize back to the original size."""
+    def decode(self, state: ContentState, t: Target, alpha: float, color: ColorMatch | None = None) -> np.ndarray:
+        """Mix with alpha (at every level), decode, match colours (alpha-weighted), crop the padding, resize
+        back to the original size."""
         ts = t if isinstance(t, tuple) else (t,)
         feats = [self.net_input(Fn.mix(f, ti, float(alpha))) for f, ti in zip(state.levels[-len(ts):], ts)]
         out = self.decoder(*feats).float().clamp(0, 1)
         h, w = state.net_hw
-        arr = (out[0, :, :h, :w].permute(1, 2, 0).float().cpu().numpy() * 255.0 + 0.5).astype(np.uint8)
+        img = out[0, :, :h, :w]
+        if color is not None and alpha > 0:
+            img = Fn.mix(img, Fn.coral_to(img, color.stats, color.region), float(alpha))
+        arr = (img.permute(1, 2, 0).float().cpu().numpy() * 255.0 + 0.5).astype(np.uint8)
         oh, ow = state.orig_hw
         if (h, w) != (oh, ow):
             arr = cv2.resize(arr, (ow, oh), interpolation=cv2.INTER_CUBIC if oh > h else cv2.INTER_AREA)
@@ -342,7 +394,8 @@ class AdaINEngine:
         state = self.encode_content(content)
         stats = [self.style_stats(s, state if preserve_color else None) for s in styles]
         t = self.target(state, stats, weights, mask, mask_mode)
-        return composite_region(content, self.decode(state, t, alpha), mask, mask_mode)
+        color = self.color_target(state, styles, weights, preserve_color, mask, mask_mode)
+        return composite_region(content, self.decode(state, t, alpha, color), mask, mask_mode)
 
 
 class PreviewSession:
@@ -358,6 +411,7 @@ class PreviewSession:
         self.engine = engine
         self._key: tuple | None = None
         self._target: Target | None = None
+        self._color: ColorMatch | None = None
         self.last_stages: list[str] = []
 
     def render(
@@ -380,9 +434,11 @@ class PreviewSession:
         if key != self._key or self._target is None:
             stats = [self.engine.style_stats(s, state if preserve_color else None) for s in styles]
             self._target = self.engine.target(state, stats, weights, mask, mask_mode)
+            self._color = self.engine.color_target(state, styles, weights, preserve_color, mask, mask_mode)
             self._key = key
             stages.append("adain")
-        out = composite_region(content, self.engine.decode(state, self._target, alpha), mask, mask_mode)
+        out = composite_region(content, self.engine.decode(state, self._target, alpha, self._color), mask,
+                               mask_mode)
         stages.append("decode")
         self.last_stages = stages
         return out

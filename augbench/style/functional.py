@@ -30,8 +30,14 @@ def mean_std(feat: torch.Tensor, eps: float = EPS) -> Stats:
         raise ValueError(f"expected a (N, C, H, W) feature map, got shape {tuple(feat.shape)}")
     n, c = feat.shape[:2]
     flat = feat.reshape(n, c, -1)
-    var = flat.var(dim=2, unbiased=False) + eps
-    return Stats(flat.mean(dim=2).view(n, c, 1, 1), var.sqrt().view(n, c, 1, 1))
+    mean = flat.mean(dim=2)
+    if flat.dtype in (torch.float32, torch.float64):
+        # E[x^2] - E[x]^2 with the squares summed by einsum: ~20x faster than Tensor.var on CPU (which was 10 %
+        # of a 256 px transfer); ReLU features have mean^2/var of order 1-10, so fp32 cancellation stays ~1e-6
+        var = (torch.einsum("ncl,ncl->nc", flat, flat) / flat.shape[2] - mean * mean).clamp_min(0.0) + eps
+    else:  # half precision (autocast): the two-pass reduction keeps its accuracy
+        var = flat.var(dim=2, unbiased=False) + eps
+    return Stats(mean.view(n, c, 1, 1), var.sqrt().view(n, c, 1, 1))
 
 
 def masked_mean_std(feat: torch.Tensor, mask: torch.Tensor, eps: float = EPS) -> Stats:
@@ -113,32 +119,82 @@ def _sym_pow(x: torch.Tensor, power: float, eps: float = 1e-5) -> torch.Tensor:
     return vecs @ torch.diag(vals.clamp_min(eps) ** power) @ vecs.T
 
 
+class ColorStats(NamedTuple):
+    """An image's colour statistics: per-channel mean and std ``(3, 1)``, channel correlation ``(3, 3)``."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
+    corr: torch.Tensor
+
+
+def _pixels(img: torch.Tensor, region: torch.Tensor | None) -> torch.Tensor:
+    """(3, H, W) -> (3, P): only the pixels where ``region`` (H, W) is set (all of them if it is empty)."""
+    if img.dim() != 3 or img.shape[0] != 3:
+        raise ValueError(f"expected a (3, H, W) image, got shape {tuple(img.shape)}")
+    flat = img.reshape(3, -1)
+    if region is not None:
+        keep = region.reshape(-1).to(torch.bool)
+        if int(keep.sum()) >= 2:
+            flat = flat[:, keep]
+    return flat
+
+
+def color_stats(img: torch.Tensor, region: torch.Tensor | None = None) -> ColorStats:
+    """Colour mean, std and correlation of a (3, H, W) image (optionally of the pixels in ``region``).
+
+    Centred sums in float64 (a nearly flat image must not lose its variance to
+    cancellation); one 3 x P product instead of ``Tensor.std``'s slow reduction.
+    """
+    x = _pixels(img, region).double()
+    mean = x.mean(1, keepdim=True)
+    d = x - mean
+    cov = d @ d.T / d.shape[1]
+    std = cov.diagonal().clamp_min(0).sqrt().unsqueeze(1) + 1e-5
+    return ColorStats(mean, std, cov / (std @ std.T))
+
+
+def mix_color_stats(stats: Sequence[ColorStats], weights: Sequence[float] | None = None) -> ColorStats:
+    """Weighted mix of several styles' colour statistics, as :func:`interpolate_stats` mixes features."""
+    if not stats:
+        raise ValueError("need at least one style")
+    w = torch.tensor([float(x) for x in (weights or [1.0] * len(stats))], dtype=torch.float64)
+    if len(w) != len(stats) or (w < 0).any() or float(w.sum()) <= 0:
+        raise ValueError("need one weight >= 0 per style, not all zero")
+    w = w / w.sum()
+    return ColorStats(*(sum(wi * getattr(s, f) for wi, s in zip(w, stats)) for f in ColorStats._fields))
+
+
+def coral_to(source: torch.Tensor, target: ColorStats, region: torch.Tensor | None = None) -> torch.Tensor:
+    """Give ``source`` (3, H, W in 0..1) the ``target`` colour mean, std and cross-channel correlation.
+
+    The source is standardised per channel, its channel *correlation* matrix
+    (covariance / N) is whitened away and the target's is coloured in, then the
+    target's means/stds are restored. The whole chain is one 3x3 affine map,
+    built in float64 and applied in the image's dtype. With ``region`` the
+    source statistics are those of the region's pixels (the map still applies
+    to every pixel; the caller composites).
+    """
+    src = color_stats(source, region)
+    m = target.std * (_sym_pow(target.corr, 0.5) @ _sym_pow(src.corr, -0.5)) / src.std.T
+    b = target.mean - m @ src.mean
+    out = torch.addmm(b.to(source.dtype), m.to(source.dtype), source.reshape(3, -1))
+    return out.reshape(source.shape).clamp(0, 1)
+
+
 def coral(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Colour transfer (CORAL) of ``source`` (3, H, W in 0..1) to ``target``'s colour statistics.
 
     Used for "keep content colours": the style image is re-coloured to the
     content's colour mean/covariance before its statistics are taken (the
-    paper's colour-preservation section). Each image is standardised per
-    channel, its channel *correlation* matrix (covariance / N) is whitened away
-    and the target's is coloured in, then the target's means/stds are restored,
-    so the result's mean, std and cross-channel correlation all equal the
-    target's (up to clipping to 0..1). Adding an identity to the covariance
-    instead of a tiny ridge, as an earlier version did, halves the transferred
+    paper's colour-preservation section). The result's mean, std and
+    cross-channel correlation all equal the target's (up to clipping to 0..1).
+    The correlation is covariance / N with only a tiny ridge: adding an identity
+    to the covariance, as an earlier version did, halved the transferred
     correlations.
     """
     if source.dim() != 3 or source.shape[0] != 3 or target.dim() != 3 or target.shape[0] != 3:
         raise ValueError("coral expects two (3, H, W) images")
-    s = source.reshape(3, -1).double()
-    t = target.reshape(3, -1).double()
-    s_mean, s_std = s.mean(1, keepdim=True), s.std(1, unbiased=False, keepdim=True) + 1e-5
-    t_mean, t_std = t.mean(1, keepdim=True), t.std(1, unbiased=False, keepdim=True) + 1e-5
-    s_norm = (s - s_mean) / s_std
-    t_norm = (t - t_mean) / t_std
-    s_cov = s_norm @ s_norm.T / s_norm.shape[1]
-    t_cov = t_norm @ t_norm.T / t_norm.shape[1]
-    out = _sym_pow(t_cov, 0.5) @ _sym_pow(s_cov, -0.5) @ s_norm
-    out = out * t_std + t_mean
-    return out.reshape(source.shape).clamp(0, 1).to(source.dtype)
+    return coral_to(source, color_stats(target))
 
 
 def keep_luminance(content: torch.Tensor, stylized: torch.Tensor) -> torch.Tensor:
