@@ -47,6 +47,9 @@ class ApplyJob:
     preserve_color: bool = False
     # AdaIN only: also match the output's pixel colours to the style's (alpha-weighted); off = the decoder alone
     color_match: bool = True
+    # AdaIN only: closed-loop rounds (re-encode the output, push the statistics past the style's by the shortfall);
+    # 0 = plain AdaIN, each round costs one more encode + decode per image
+    feedback: int = field(default=1, metadata={"range": (0, 3)})
     mask_mode: Literal["all", "foreground", "background"] = "all"
     engine: Literal["adain", "magenta"] = "adain"
     encoder: Literal["vgg16", "vgg19"] = "vgg16"
@@ -80,7 +83,7 @@ def build_engine(cfg: ApplyJob) -> StyleEngine:
     return AdaINEngine(encoder=cfg.encoder, encoder_weights=cfg.encoder_weights or None,
                        decoder_weights=cfg.decoder_weights or None, device=cfg.device,
                        max_side=cfg.max_side, style_side=cfg.style_side, precision=cfg.precision,
-                       color_match=cfg.color_match)
+                       color_match=cfg.color_match, feedback=cfg.feedback)
 
 
 def load_style_bank(specs: list[str], side: int) -> tuple[list[tuple[str, np.ndarray]], list[Skipped]]:

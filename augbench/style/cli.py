@@ -28,7 +28,7 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     lo, hi = args.alpha
     cfg = StyleApplyConfig(input_dir=args.input, out_dir=args.out, styles=args.style, classes=args.classes or [],
                            copies=args.copies, alpha_min=lo, alpha_max=hi, styles_per_copy=args.blend,
-                           preserve_color=args.keep_colors, color_match=not args.no_color_match,
+                           preserve_color=args.keep_colors, color_match=not args.no_color_match, feedback=args.feedback,
                            mask_mode=args.region, engine=args.engine,
                            encoder=args.encoder, encoder_weights=args.encoder_weights or "",
                            decoder_weights=args.decoder_weights or "", max_side=args.max_side, device=args.device,
@@ -53,6 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--keep-colors", action="store_true", help="preserve the content's colours")
     a.add_argument("--no-color-match", action="store_true",
                    help="AdaIN: leave the decoder's colours (no pixel-level match to the style's colours)")
+    a.add_argument("--feedback", type=int, default=1, choices=[0, 1, 2, 3],
+                   help="AdaIN: closed-loop rounds that push the output's statistics to the style's (0: plain AdaIN)")
     a.add_argument("--region", choices=["all", "foreground", "background"], default="all",
                    help="restrict the style to the objects (masks/boxes) or the background")
     a.add_argument("--engine", choices=["adain", "magenta"], default="adain")

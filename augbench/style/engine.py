@@ -38,6 +38,7 @@ from augbench.style.imageops import (  # noqa: F401  (re-exported: callers impor
     image_key,
 )
 from augbench.style.networks import DECODER_INPUTS, DECODER_LEVELS, Encoder, build_decoder, build_encoder
+from augbench.style.preview import PreviewSession  # noqa: F401  (re-exported)
 from augbench.style.weights import (
     DEFAULT_DECODER,
     decoder_arch_of,
@@ -137,6 +138,7 @@ class AdaINEngine:
         style_side: int = 512,
         precision: Precision = "auto",
         color_match: bool = True,
+        feedback: int = 1,
         *,
         _encoder: Encoder | None = None,
         _decoder: torch.nn.Module | None = None,
@@ -151,6 +153,9 @@ class AdaINEngine:
         self.style_side = int(style_side)
         self.bf16 = precision == "bf16" or (precision == "auto" and bf16_is_fast(self.device))
         self.color_match = bool(color_match)
+        if not 0 <= int(feedback) <= 3:
+            raise ConfigError("feedback", f"{feedback} rounds: use 0 (plain AdaIN) to 3")
+        self.feedback = int(feedback)
         self._encoder = _encoder
         self._decoder = _decoder
         self._sha = "random-weights" if _decoder is not None else ""
@@ -333,6 +338,7 @@ class AdaINEngine:
         mt = torch.nn.functional.pad(mt, (0, pw, 0, ph))
         return mt if mask_mode == "foreground" else 1.0 - mt
 
+    @torch.no_grad()
     def target(
         self,
         state: ContentState,
@@ -341,22 +347,38 @@ class AdaINEngine:
         mask: np.ndarray | None,
         mask_mode: MaskMode,
     ) -> Target:
-        """The AdaIN target features t (before the alpha mix); one per level for a multi-level decoder."""
-        if isinstance(stats[0], tuple) and not isinstance(stats[0], Stats):
-            per_level = [[s[i] for s in stats] for i in range(len(state.levels))]  # type: ignore[index]
-            return tuple(self._target_level(f, None, lv, weights, state, mask, mask_mode)
-                         for f, lv in zip(state.levels, per_level))
-        return self._target_level(state.feat, state.stats, list(stats), weights, state, mask,  # type: ignore[arg-type]
-                                  mask_mode)
+        """The AdaIN target features t (before the alpha mix); one per level for a multi-level decoder.
 
-    def _target_level(self, feat: torch.Tensor, feat_stats: Stats | None, stats: list[Stats],
-                      weights: Sequence[float] | None, state: ContentState, mask: np.ndarray | None,
-                      mask_mode: MaskMode) -> torch.Tensor:
-        mixed = stats[0] if len(stats) == 1 else Fn.interpolate_stats(stats, weights or [1.0] * len(stats))
+        With ``feedback`` rounds the target is closed-loop: the decoder under-delivers a strong style (on
+        held-out pairs its output's statistics fall short of the style's at every level), so the output at
+        alpha 1 is re-encoded and each level is driven past the style's statistics by the shortfall
+        (:func:`~augbench.style.functional.feedback_stats`). It runs once per content/style/mask, so an alpha
+        change still only decodes.
+        """
+        multi = isinstance(stats[0], tuple) and not isinstance(stats[0], Stats)
+        per_level = [[s[i] for s in stats] for i in range(len(state.levels))] if multi else [list(stats)]
+        feats = state.levels if multi else (state.feat,)
+        own: list[Stats | None] = [None] * len(feats) if multi else [state.stats]
+        goal = [lv[0] if len(lv) == 1 else Fn.interpolate_stats(lv, weights or [1.0] * len(lv)) for lv in per_level]
         region = self._region(state, mask, mask_mode)
+        drive = list(goal)
+        t = self._apply(feats, own, drive, region)
+        for _ in range(self.feedback):
+            raw = self.decoder(*(self.net_input(x) for x in t)).float().clamp(0, 1)
+            got = self._run_levels(raw) if multi else (self._run_encoder(raw),)
+            achieved = [Fn.mean_std(g) if region is None else
+                        Fn.masked_mean_std(g, Fn.resize_mask(region[None, None], g.shape[-2:])) for g in got]
+            drive = [Fn.feedback_stats(d, g, a) for d, g, a in zip(drive, goal, achieved)]
+            t = self._apply(feats, own, drive, region)
+        return tuple(t) if multi else t[0]
+
+    @staticmethod
+    def _apply(feats: Sequence[torch.Tensor], own: Sequence[Stats | None], stats: Sequence[Stats],
+               region: torch.Tensor | None) -> list[torch.Tensor]:
+        """AdaIN at every level, inside the styled region only when there is one."""
         if region is None:
-            return Fn.adain(feat, mixed, feat_stats)
-        return Fn.masked_adain(feat, region[None, None], mixed, None)
+            return [Fn.adain(f, s, o) for f, s, o in zip(feats, stats, own)]
+        return [Fn.masked_adain(f, region[None, None], s, None) for f, s in zip(feats, stats)]
 
     @torch.no_grad()
     def decode(self, state: ContentState, t: Target, alpha: float, color: ColorMatch | None = None) -> np.ndarray:
@@ -396,49 +418,3 @@ class AdaINEngine:
         t = self.target(state, stats, weights, mask, mask_mode)
         color = self.color_target(state, styles, weights, preserve_color, mask, mask_mode)
         return composite_region(content, self.decode(state, t, alpha, color), mask, mask_mode)
-
-
-class PreviewSession:
-    """Real-time preview: remembers the last target so an alpha change only decodes.
-
-    ``render`` compares its arguments with the previous call: new content ->
-    encode; new style/weights/colour/mask -> recompute the target (style stats
-    are cached in the engine); alpha only -> mix + decoder. ``last_stages``
-    says what ran, for tests and the benchmark.
-    """
-
-    def __init__(self, engine: AdaINEngine) -> None:
-        self.engine = engine
-        self._key: tuple | None = None
-        self._target: Target | None = None
-        self._color: ColorMatch | None = None
-        self.last_stages: list[str] = []
-
-    def render(
-        self,
-        content: np.ndarray,
-        styles: Sequence[np.ndarray],
-        weights: Sequence[float] | None = None,
-        alpha: float = 1.0,
-        preserve_color: bool = False,
-        mask: np.ndarray | None = None,
-        mask_mode: MaskMode = "all",
-    ) -> np.ndarray:
-        stages: list[str] = []
-        before = self.engine._content
-        state = self.engine.encode_content(content)
-        if state is not before:
-            stages.append("encode")
-        key = (state.key, tuple(image_key(as_rgb(s)) for s in styles), tuple(weights or ()), preserve_color,
-               None if mask is None or mask_mode == "all" else image_key(np.asarray(mask)), mask_mode)
-        if key != self._key or self._target is None:
-            stats = [self.engine.style_stats(s, state if preserve_color else None) for s in styles]
-            self._target = self.engine.target(state, stats, weights, mask, mask_mode)
-            self._color = self.engine.color_target(state, styles, weights, preserve_color, mask, mask_mode)
-            self._key = key
-            stages.append("adain")
-        out = composite_region(content, self.engine.decode(state, self._target, alpha, self._color), mask,
-                               mask_mode)
-        stages.append("decode")
-        self.last_stages = stages
-        return out

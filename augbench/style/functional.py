@@ -80,6 +80,18 @@ def interpolate_stats(stats: Sequence[Stats], weights: Sequence[float]) -> Stats
     return Stats(mean, std)  # type: ignore[arg-type]
 
 
+def feedback_stats(drive: Stats, goal: Stats, achieved: Stats, max_gain: float = 2.0) -> Stats:
+    """One round of closed-loop AdaIN: push the statistics fed to the decoder past the goal by the shortfall.
+
+    ``drive`` produced an output whose re-encoded statistics are ``achieved``;
+    the next drive adds the mean's error and scales the std by the std's ratio
+    (limited to ``1/max_gain .. max_gain`` per round, so a flat style cannot
+    blow up). Where the decoder already meets the goal nothing changes.
+    """
+    ratio = (goal.std / achieved.std).clamp(1.0 / max_gain, max_gain)
+    return Stats(drive.mean + (goal.mean - achieved.mean), drive.std * ratio)
+
+
 def resize_mask(mask: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Bring a (N, 1, H, W) mask to feature resolution (area average, values stay in 0..1)."""
     return F.interpolate(mask.float(), size=size, mode="area" if mask.shape[-1] >= size[-1] else "nearest")
