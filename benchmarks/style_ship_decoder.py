@@ -36,6 +36,7 @@ def main() -> int:
     ap.add_argument("snapshot")
     ap.add_argument("quality_json")
     ap.add_argument("--phases", default="", help="JSON list describing the training phases")
+    ap.add_argument("--data", default=DATA, help="where the training images came from (one paragraph)")
     ap.add_argument("--out", default=str(shipped_dir() / DEFAULT_DECODER))
     args = ap.parse_args()
     snap = Path(args.snapshot)
@@ -51,7 +52,7 @@ def main() -> int:
     meta = dict(obj.get("meta", {}))
     for k in ("content", "content_dirs"):  # absolute paths of the training machine: replaced by DATA
         meta.pop(k, None)
-    meta["data"] = DATA
+    meta["data"] = args.data
     if args.phases:
         meta["phases"] = json.loads(args.phases)
     meta["benchmark"] = {
@@ -60,6 +61,9 @@ def main() -> int:
         "magenta_alpha0_psnr_mean": round(q["magenta_alpha0_psnr_mean"], 2),
         "adain_vs_magenta": {j: {k: round(v, 3) for k, v in r.items()} for j, r in q["ratios"].items()},
         "geomean_ratio": round(q["adain_vs_magenta_geomean"], 3), "ranking": q["ranking"],
+        "engine_settings": q.get("engine", {}),
+        "open_loop_vs_magenta": {j: {k: round(v, 3) for k, v in r.items()}
+                                 for j, r in q.get("open_loop_ratios", {}).items()},
     }
     meta["source_snapshot"] = snap.name
     obj["meta"] = meta
