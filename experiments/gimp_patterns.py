@@ -53,7 +53,7 @@ def main() -> int:
     ap.add_argument("patterns", type=Path, help="folder with GIMP .pat files")
     ap.add_argument("out", type=Path, help="new folder for the PNG tiles")
     args = ap.parse_args()
-    files = sorted(args.patterns.glob("*.pat"))
+    files = sorted(args.patterns.rglob("*.pat"))  # gimp-data sorts them into subfolders
     if not files:
         print(f"no .pat files in {args.patterns}", file=sys.stderr)
         return 2
