@@ -63,7 +63,16 @@ def adain(content: torch.Tensor, style: Stats, content_stats: Stats | None = Non
 
 
 def mix(content: torch.Tensor, stylized: torch.Tensor, alpha: float) -> torch.Tensor:
-    """Blend in feature space: alpha 0 gives the content features back, 1 full style."""
+    """Blend in feature space: alpha 0 gives the content features back, 1 full style.
+
+    The two ends return their input as is (no copy): at alpha 1, the common
+    case, the blend of three full-resolution feature maps was ~4 % of a 256 px
+    transfer. Callers must not modify the result in place.
+    """
+    if alpha == 1.0:
+        return stylized
+    if alpha == 0.0:
+        return content
     return alpha * stylized + (1.0 - alpha) * content
 
 
