@@ -29,7 +29,7 @@ ENGINE_TOOLTIP = (
     "mean of the AdaIN/Magenta loss ratios 0.93. At alpha 1 its content loss is 0.98x Magenta's and its style loss "
     "0.77x with the VGG-16 judge (0.97x / 1.02x with the independent EfficientNet-Lite0 judge); alpha 0 gives the "
     "photo back at 23.9 dB PSNR (Magenta: 16.1 dB), and the alpha slider only re-runs the decoder. Magenta is "
-    "faster (about 0.2 s per preview against about 0.9 s at 384 px on two CPU cores)."
+    "faster (about 0.2 s per preview against about 0.8 s at 384 px on two CPU cores)."
 )
 
 
