@@ -89,6 +89,22 @@ def test_load_images_and_move_alpha_updates_the_preview(qtbot, tab, files) -> No
     assert "ms" in tab.preview_status.text()
 
 
+def test_preview_size_arrows_apply_without_leaving_the_box(qtbot, tab, files, tmp_path) -> None:
+    """The size box used to apply only on Enter or focus loss, so arrow clicks changed nothing visible."""
+    big = tmp_path / "big.png"
+    write_image(big, _img(240, 180, 5))
+    tab.open_content(big)
+    tab.add_styles([files["style"]])
+    _wait_preview(qtbot, tab, 1)
+    assert max(tab.preview_array.shape[:2]) == 96
+    n = tab.model.renders
+    tab.preview_side.setFocus()
+    qtbot.keyClick(tab.preview_side, Qt.Key_Up)  # 96 -> 160 with the arrow key; the focus stays in the box
+    assert tab.model.preview_side == tab.preview_side.value() == 160
+    qtbot.waitUntil(lambda: tab.model.renders > n and not tab.preview_panel.busy and not tab._dirty, timeout=20000)
+    assert max(tab.preview_array.shape[:2]) == 160 and tab.last_error == ""
+
+
 def test_options_and_blend_rerun_the_target(qtbot, tab, files) -> None:
     tab.open_content(files["content"])
     tab.add_styles([files["style"], files["content"]])
