@@ -166,7 +166,6 @@ def test_style_preview(qtbot, qsettings, tmp_path: Path, shots: Path) -> None:
     write_image(style, read_image(sample_dataset_dir() / "coffee.jpg"))
     win = open_window(qtbot, qsettings)
     tab = win.show_tab("style")
-    tab.preview_side.setValue(128)
     assert tab.open_content(content)
     assert tab.add_styles([style]) == 1
     qtbot.waitUntil(lambda: tab.preview_array is not None and not tab.preview_panel.busy, timeout=120000)
