@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from augbench.crawl.engines.naver_api import DEFAULT_API_URL
+from augbench.crawl.types import DEFAULT_API_URL
 
 
 def register(sub: Any) -> None:

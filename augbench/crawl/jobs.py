@@ -28,9 +28,8 @@ from augbench.core.shard import parse_shard
 from augbench.crawl.dedupe import DedupeIndex
 from augbench.crawl.downloader import Counts, Downloader, DownloadOptions
 from augbench.crawl.engines.base import Engine
-from augbench.crawl.engines.naver_api import DEFAULT_API_URL
 from augbench.crawl.manifest import KeywordStore
-from augbench.crawl.types import OK
+from augbench.crawl.types import DEFAULT_API_URL, OK
 from augbench.crawl.validate import FORMAT_CHOICES
 
 ENGINES = ("naver_browser", "naver_api", "url_list")

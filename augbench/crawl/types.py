@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Naver's image-search API (here, not in ``engines/naver_api.py``: the CLI needs the default without importing
+#: that engine, which pulls in requests and, through the manifest and dedupe modules, scipy: ~0.9 s per command)
+DEFAULT_API_URL = "https://openapi.naver.com/v1/search/image"
+
 
 @dataclass(frozen=True)
 class Candidate:

@@ -22,9 +22,8 @@ from augbench.crawl.engines.base import ZeroResultsError
 from augbench.crawl.manifest import keyword_folder
 from augbench.crawl.parse import is_http_url
 from augbench.crawl.politeness import sleep_cancellable
-from augbench.crawl.types import Candidate
+from augbench.crawl.types import DEFAULT_API_URL, Candidate
 
-DEFAULT_API_URL = "https://openapi.naver.com/v1/search/image"
 MAX_START = 1000
 MAX_DISPLAY = 100
 
