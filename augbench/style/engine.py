@@ -162,8 +162,7 @@ class AdaINEngine:
         self.decoder_arch = "injected" if _decoder is not None else ""  # set from the file on load
         self._ready = False
         self._inputs: tuple[int, ...] = ()  # encoder levels the decoder takes (set on load)
-        self._style_cache: dict[str, StyleStats] = {}
-        self._color_cache: dict[str, Fn.ColorStats] = {}
+        self._style_cache: dict[str, tuple[StyleStats, Fn.ColorStats]] = {}
         self._content: ContentState | None = None
 
     # ------------------------------------------------------------------ networks
@@ -276,12 +275,16 @@ class AdaINEngine:
                                      skips=levels[:-1])
         return self._content
 
-    @torch.no_grad()
     def style_stats(self, style: np.ndarray, color_from: ContentState | None = None) -> StyleStats:
         """Statistics of a style image (cached; keyed by the content when recoloured): the bottleneck's, or
         a tuple with one per decoder input level for a multi-level decoder."""
+        return self._style_entry(style, color_from)[0]
+
+    @torch.no_grad()
+    def _style_entry(self, style: np.ndarray, color_from: ContentState | None) -> tuple[StyleStats, Fn.ColorStats]:
+        """A style image's feature statistics and colour statistics, computed together and cached together."""
         rgb = as_rgb(style)
-        key = self._style_key(rgb, color_from)
+        key = image_key(rgb) + (f"|coral:{color_from.key}" if color_from is not None else "")
         hit = self._style_cache.get(key)
         if hit is not None:
             return hit
@@ -289,40 +292,31 @@ class AdaINEngine:
         x = self._to_tensor(small)
         if color_from is not None:
             x = Fn.coral(x[0], color_from.image[0])[None]
-        self._color_cache[key] = Fn.color_stats(x[0, :, : small.shape[0], : small.shape[1]])  # no padding
         stats: StyleStats
         if self.multi_level:
             stats = tuple(Fn.mean_std(f) for f in self._run_levels(x))
         else:
             stats = Fn.mean_std(self._run_encoder(x))
+        entry = (stats, Fn.color_stats(x[0, :, : small.shape[0], : small.shape[1]]))  # colours without the padding
         if len(self._style_cache) > 256:
             self._style_cache.clear()
-            self._color_cache = {key: self._color_cache[key]}
-        self._style_cache[key] = stats
-        return stats
-
-    @staticmethod
-    def _style_key(rgb: np.ndarray, color_from: ContentState | None) -> str:
-        return image_key(rgb) + (f"|coral:{color_from.key}" if color_from is not None else "")
+        self._style_cache[key] = entry
+        return entry
 
     @torch.no_grad()
-    def color_target(self, state: ContentState, styles: Sequence[np.ndarray], weights: Sequence[float] | None,
-                     preserve_color: bool, mask: np.ndarray | None, mask_mode: MaskMode) -> ColorMatch | None:
-        """The styles' mixed colour statistics for :meth:`decode` (None when ``color_match`` is off)."""
-        if not self.color_match:
-            return None
-        color_from = state if preserve_color else None
-        per_style = []
-        for s in styles:
-            rgb = as_rgb(s)
-            key = self._style_key(rgb, color_from)
-            if key not in self._color_cache:
-                self._style_cache.pop(key, None)
-                self.style_stats(rgb, color_from)
-            per_style.append(self._color_cache[key])
-        mixed = Fn.mix_color_stats(per_style, weights)
+    def prepare(self, state: ContentState, styles: Sequence[np.ndarray], weights: Sequence[float] | None,
+                preserve_color: bool, mask: np.ndarray | None,
+                mask_mode: MaskMode) -> tuple[Target, ColorMatch | None]:
+        """Everything an alpha change leaves alone: the AdaIN target (with its feedback rounds) and the colour
+        match (None when ``color_match`` is off). The preview keeps both and then only decodes."""
+        entries = [self._style_entry(s, state if preserve_color else None) for s in styles]
         region = self._region(state, mask, mask_mode)
-        return ColorMatch(mixed, None if region is None else region[: state.net_hw[0], : state.net_hw[1]] > 0.5)
+        t = self._target(state, [e[0] for e in entries], weights, region)
+        if not self.color_match:
+            return t, None
+        h, w = state.net_hw
+        return t, ColorMatch(Fn.mix_color_stats([e[1] for e in entries], weights),
+                             None if region is None else region[:h, :w] > 0.5)
 
     def _region(self, state: ContentState, mask: np.ndarray | None, mask_mode: MaskMode) -> torch.Tensor | None:
         """The styled region as a (Hp, Wp) float mask at (padded) network resolution; None for the whole image."""
@@ -338,7 +332,6 @@ class AdaINEngine:
         mt = torch.nn.functional.pad(mt, (0, pw, 0, ph))
         return mt if mask_mode == "foreground" else 1.0 - mt
 
-    @torch.no_grad()
     def target(
         self,
         state: ContentState,
@@ -347,20 +340,24 @@ class AdaINEngine:
         mask: np.ndarray | None,
         mask_mode: MaskMode,
     ) -> Target:
-        """The AdaIN target features t (before the alpha mix); one per level for a multi-level decoder.
+        """The AdaIN target features t (before the alpha mix); one per level for a multi-level decoder."""
+        return self._target(state, stats, weights, self._region(state, mask, mask_mode))
 
-        With ``feedback`` rounds the target is closed-loop: the decoder under-delivers a strong style (on
-        held-out pairs its output's statistics fall short of the style's at every level), so the output at
-        alpha 1 is re-encoded and each level is driven past the style's statistics by the shortfall
-        (:func:`~augbench.style.functional.feedback_stats`). It runs once per content/style/mask, so an alpha
-        change still only decodes.
+    @torch.no_grad()
+    def _target(self, state: ContentState, stats: Sequence[StyleStats], weights: Sequence[float] | None,
+                region: torch.Tensor | None) -> Target:
+        """AdaIN at every level, closed-loop with ``feedback`` rounds.
+
+        The decoder under-delivers a strong style (on held-out pairs its output's
+        statistics fall short of the style's at every level), so each round
+        decodes at alpha 1, re-encodes, and drives each level's statistics past
+        the style's by the shortfall (:func:`~augbench.style.functional.feedback_stats`).
         """
         multi = isinstance(stats[0], tuple) and not isinstance(stats[0], Stats)
         per_level = [[s[i] for s in stats] for i in range(len(state.levels))] if multi else [list(stats)]
         feats = state.levels if multi else (state.feat,)
         own: list[Stats | None] = [None] * len(feats) if multi else [state.stats]
         goal = [lv[0] if len(lv) == 1 else Fn.interpolate_stats(lv, weights or [1.0] * len(lv)) for lv in per_level]
-        region = self._region(state, mask, mask_mode)
         drive = list(goal)
         t = self._apply(feats, own, drive, region)
         for _ in range(self.feedback):
@@ -414,7 +411,5 @@ class AdaINEngine:
         if not 0.0 <= alpha <= 1.0:
             raise ConfigError("alpha", f"{alpha} is outside [0, 1]")
         state = self.encode_content(content)
-        stats = [self.style_stats(s, state if preserve_color else None) for s in styles]
-        t = self.target(state, stats, weights, mask, mask_mode)
-        color = self.color_target(state, styles, weights, preserve_color, mask, mask_mode)
+        t, color = self.prepare(state, styles, weights, preserve_color, mask, mask_mode)
         return composite_region(content, self.decode(state, t, alpha, color), mask, mask_mode)

@@ -76,14 +76,20 @@ def mix(content: torch.Tensor, stylized: torch.Tensor, alpha: float) -> torch.Te
     return alpha * stylized + (1.0 - alpha) * content
 
 
-def interpolate_stats(stats: Sequence[Stats], weights: Sequence[float]) -> Stats:
-    """Weighted mix of several styles' statistics (weights are normalised to sum 1)."""
-    if len(stats) == 0 or len(stats) != len(weights):
+def _blend_weights(weights: Sequence[float], n: int, like: torch.Tensor | None) -> torch.Tensor:
+    """Blend weights normalised to sum 1 (dtype/device of ``like``); one per style, >= 0, not all zero."""
+    if n == 0 or len(weights) != n:
         raise ValueError("need one weight per style and at least one style")
-    w = torch.tensor([float(x) for x in weights], dtype=stats[0].mean.dtype, device=stats[0].mean.device)
+    w = torch.tensor([float(x) for x in weights], dtype=like.dtype if like is not None else torch.float64,
+                     device=like.device if like is not None else None)
     if (w < 0).any() or float(w.sum()) <= 0:
         raise ValueError("style weights must be >= 0 and not all zero")
-    w = w / w.sum()
+    return w / w.sum()
+
+
+def interpolate_stats(stats: Sequence[Stats], weights: Sequence[float]) -> Stats:
+    """Weighted mix of several styles' statistics (weights are normalised to sum 1)."""
+    w = _blend_weights(weights, len(stats), stats[0].mean if stats else None)
     mean = sum(wi * s.mean for wi, s in zip(w, stats))
     std = sum(wi * s.std for wi, s in zip(w, stats))
     return Stats(mean, std)  # type: ignore[arg-type]
@@ -176,12 +182,7 @@ def color_stats(img: torch.Tensor, region: torch.Tensor | None = None) -> ColorS
 
 def mix_color_stats(stats: Sequence[ColorStats], weights: Sequence[float] | None = None) -> ColorStats:
     """Weighted mix of several styles' colour statistics, as :func:`interpolate_stats` mixes features."""
-    if not stats:
-        raise ValueError("need at least one style")
-    w = torch.tensor([float(x) for x in (weights or [1.0] * len(stats))], dtype=torch.float64)
-    if len(w) != len(stats) or (w < 0).any() or float(w.sum()) <= 0:
-        raise ValueError("need one weight >= 0 per style, not all zero")
-    w = w / w.sum()
+    w = _blend_weights(weights or [1.0] * len(stats), len(stats), stats[0].mean if stats else None)
     return ColorStats(*(sum(wi * getattr(s, f) for wi, s in zip(w, stats)) for f in ColorStats._fields))
 
 

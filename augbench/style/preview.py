@@ -46,9 +46,7 @@ class PreviewSession:
         key = (state.key, tuple(image_key(as_rgb(s)) for s in styles), tuple(weights or ()), preserve_color,
                None if mask is None or mask_mode == "all" else image_key(np.asarray(mask)), mask_mode)
         if key != self._key or self._target is None:
-            stats = [self.engine.style_stats(s, state if preserve_color else None) for s in styles]
-            self._target = self.engine.target(state, stats, weights, mask, mask_mode)
-            self._color = self.engine.color_target(state, styles, weights, preserve_color, mask, mask_mode)
+            self._target, self._color = self.engine.prepare(state, styles, weights, preserve_color, mask, mask_mode)
             self._key = key
             stages.append("adain")
         out = composite_region(content, self.engine.decode(state, self._target, alpha, self._color), mask,
